@@ -1,0 +1,50 @@
+"""citizen-idp: an OpenID Connect provider for national e-authentication."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from flask import Flask
+
+from idp import config, database
+from idp.extensions import babel, csrf, db
+
+
+def create_app(environ: Mapping[str, str] | None = None, *, check_schema: bool = False) -> Flask:
+    """Build the provider from ``IDP_*`` variables (``environ``, default the process's).
+
+    ``check_schema`` makes the app refuse to start on a database that is behind the code, which is
+    what `idp serve` does.
+    """
+    environ = os.environ if environ is None else environ
+    app = Flask(__name__, instance_path=environ.get("IDP_INSTANCE_PATH") or None)
+    app.config.from_mapping(config.load(Path(app.instance_path), environ))
+
+    db.init_app(app)
+    database.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+
+    from idp import pages
+    from idp.authn.views import blueprint as authn_blueprint
+    from idp.consent.views import blueprint as consent_blueprint
+    from idp.oidc import server
+    from idp.oidc.views import blueprint as oidc_blueprint
+
+    server.init_app(app)
+    app.register_blueprint(oidc_blueprint)
+    app.register_blueprint(authn_blueprint)
+    app.register_blueprint(consent_blueprint)
+    pages.init_app(app)
+
+    if check_schema:
+        database.check_schema_current(app)
+    return app
+
+
+def _select_locale() -> str:
+    from idp.pages import current_locale
+
+    return current_locale()

@@ -1,0 +1,1 @@
+"""E-ID accounts on top of registry records: credentials, identity level, browser sessions."""

@@ -1,0 +1,1 @@
+"""Authentication methods (plain functions over plain values) and the sign-in pages."""

@@ -1,0 +1,116 @@
+"""The sign-in pages: citizen-ID number and password, then the one-time code when the account
+has TOTP. Every failure shows the same message, so the pages do not reveal who has an account."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from idp.accounts import service as accounts
+from idp.accounts.browser import browser_binding, remember_sign_in
+from idp.accounts.sessions import start_session
+from idp.authn.forms import OtpForm, PasswordForm
+from idp.consent.catalogue import lowest_acr, satisfies
+from idp.extensions import db
+from idp.models import Account, AuthorizationTransaction, TransactionState
+from idp.oidc.clients import find_client
+from idp.oidc.transactions import advance, load_transaction
+from idp.pages import expired_page
+
+log = logging.getLogger(__name__)
+blueprint = Blueprint("authn", __name__, url_prefix="/signin")
+
+GENERIC_FAILURE = "The details you entered are not correct. Check them and try again."
+
+
+def _finish_sign_in(
+    transaction: AuthorizationTransaction,
+    expected: TransactionState,
+    account: Account,
+    *,
+    acr: str,
+    amr: list[str],
+) -> ResponseReturnValue:
+    required = lowest_acr(transaction.params.get("scope", "").split())
+    if not satisfies(acr, required):
+        # The account cannot reach the level this portal needs (no second factor yet).
+        advance(
+            transaction,
+            expected,
+            TransactionState.DENIED,
+            account_id=account.id,
+            error="unmet_authentication_requirements",
+        )
+        return redirect(url_for("oidc.resume", transaction_id=transaction.id))
+    token, signed_in = start_session(account.id, acr=acr, amr=amr)
+    remember_sign_in(token)
+    if not advance(
+        transaction,
+        expected,
+        TransactionState.CONSENT,
+        account_id=account.id,
+        browser_session_id=signed_in.id,
+    ):
+        return expired_page()
+    return redirect(url_for("consent.decide", transaction_id=transaction.id))
+
+
+@blueprint.route("/<transaction_id>", methods=["GET", "POST"])
+def password(transaction_id: str) -> ResponseReturnValue:
+    transaction = load_transaction(transaction_id, browser_binding(), TransactionState.LOGIN)
+    if transaction is None:
+        return expired_page()
+    form = PasswordForm()
+    error = None
+    if form.validate_on_submit():
+        check = accounts.check_password(form.citizen_id.data.strip(), form.password.data)
+        if check.account is not None:
+            log.info("password accepted tx=%s", transaction.id[:8])
+            if check.account.totp_secret_sealed is not None:
+                if advance(
+                    transaction,
+                    TransactionState.LOGIN,
+                    TransactionState.OTP,
+                    account_id=check.account.id,
+                ):
+                    return redirect(url_for("authn.otp", transaction_id=transaction.id))
+                return expired_page()
+            return _finish_sign_in(
+                transaction, TransactionState.LOGIN, check.account, acr="loa1", amr=["pwd"]
+            )
+        log.info("password refused tx=%s reason=%s", transaction.id[:8], check.reason)
+        error = _(GENERIC_FAILURE)
+    elif form.is_submitted():
+        error = _(GENERIC_FAILURE)
+    if error:
+        # A refused page never carries back a citizen-ID number or a password.
+        form.citizen_id.data = form.password.data = ""
+    client = find_client(transaction.client_id)
+    status = 200 if error is None else 401
+    return render_template("signin/password.html", form=form, error=error, client=client), status
+
+
+@blueprint.route("/<transaction_id>/otp", methods=["GET", "POST"])
+def otp(transaction_id: str) -> ResponseReturnValue:
+    transaction = load_transaction(transaction_id, browser_binding(), TransactionState.OTP)
+    if transaction is None or transaction.account_id is None:
+        return expired_page()
+    account = db.session.get(Account, transaction.account_id)
+    assert account is not None
+    form = OtpForm()
+    error = None
+    if form.validate_on_submit():
+        check = accounts.check_totp(account, form.otp.data)
+        if check.account is not None:
+            return _finish_sign_in(
+                transaction, TransactionState.OTP, account, acr="loa2", amr=["pwd", "otp", "mfa"]
+            )
+        log.info("code refused tx=%s reason=%s", transaction.id[:8], check.reason)
+        error = _(GENERIC_FAILURE)
+    elif form.is_submitted():
+        error = _(GENERIC_FAILURE)
+    status = 200 if error is None else 401
+    return render_template("signin/otp.html", form=form, error=error), status

@@ -1,0 +1,265 @@
+"""The `idp` command (DESIGN.md §3, Command line)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from idp import create_app
+from idp.accounts.service import AccountError, create_account, totp_uri
+from idp.database import upgrade_to_latest
+from idp.keys.store import SUPPORTED_ALGS, create_key, ensure_keys, list_keys
+from idp.oidc.clients import (
+    AUTH_METHODS,
+    RegistrationError,
+    describe,
+    find_client,
+    list_clients,
+    register_client,
+)
+from idp.population.cli import population
+
+
+def _print_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False)
+def main() -> None:
+    """citizen-idp: an OpenID Connect provider for national e-authentication."""
+
+
+@main.command()
+@with_appcontext
+def init() -> None:
+    """Create or upgrade the schema, and create signing keys if there are none."""
+    upgrade_to_latest()
+    for key in ensure_keys():
+        click.echo(f"created {key.alg} signing key {key.kid}")
+    click.echo("database schema is up to date")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+def serve(host: str, port: int, workers: int) -> None:
+    """Run the provider under gunicorn."""
+    sys.exit(subprocess.call(gunicorn_command("idp.wsgi:app", host, port, workers)))  # noqa: S603
+
+
+def gunicorn_command(target: str, host: str, port: int, workers: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        target,
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--access-logfile",
+        "-",
+        "--access-logformat",
+        '%(h)s "%(m)s %(U)s" %(s)s %(L)ss',
+    ]
+
+
+@main.group()
+def accounts() -> None:
+    """E-ID accounts of registry citizens."""
+
+
+@accounts.command("create")
+@click.argument("citizen_id")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    required=True,
+    help="Read the password from standard input (never from the command line).",
+)
+@click.option(
+    "--level",
+    type=click.IntRange(1, 2),
+    default=1,
+    show_default=True,
+    help="Identity level: 2 when identity was proven in person.",
+)
+@click.option("--with-totp", is_flag=True, help="Also enrol a TOTP authenticator.")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def accounts_create(
+    citizen_id: str, password_stdin: bool, level: int, with_totp: bool, as_json: bool
+) -> None:
+    """Create the e-ID account of a registry citizen."""
+    password = sys.stdin.readline().rstrip("\n")
+    if not password:
+        raise click.UsageError("no password on standard input")
+    try:
+        created = create_account(citizen_id, password, identity_level=level, with_totp=with_totp)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    data: dict[str, Any] = {"citizen_id": citizen_id, "identity_level": level}
+    if created.totp_secret:
+        data["otpauth_uri"] = totp_uri(created.account, created.totp_secret)
+    if as_json:
+        _print_json(data)
+    else:
+        click.echo(f"account created for {citizen_id}")
+        if created.totp_secret:
+            click.echo(f"TOTP: {data['otpauth_uri']}")
+
+
+@main.group()
+def clients() -> None:
+    """Portals registered to sign citizens in."""
+
+
+@clients.command("create")
+@click.option("--name", required=True)
+@click.option("--redirect-uri", "redirect_uris", multiple=True, required=True)
+@click.option("--scope", required=True, help='Space-separated, e.g. "openid profile".')
+@click.option(
+    "--auth-method",
+    type=click.Choice(AUTH_METHODS),
+    default="client_secret_basic",
+    show_default=True,
+)
+@click.option("--jwks-uri")
+@click.option("--post-logout-redirect-uri", "post_logout_redirect_uris", multiple=True)
+@click.option("--backchannel-logout-uri")
+@click.option("--sector", help="Host naming the sector of pairwise subjects.")
+@click.option(
+    "--subject-type",
+    type=click.Choice(["pairwise", "public"]),
+    default="pairwise",
+    show_default=True,
+)
+@click.option(
+    "--id-token-alg", type=click.Choice(SUPPORTED_ALGS), default="ES256", show_default=True
+)
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def clients_create(**options: Any) -> None:
+    """Register a portal; prints its client_id and (once) its client_secret."""
+    as_json = options.pop("as_json")
+    try:
+        registration = register_client(
+            name=options["name"],
+            redirect_uris=list(options["redirect_uris"]),
+            scope=options["scope"],
+            auth_method=options["auth_method"],
+            jwks_uri=options["jwks_uri"],
+            post_logout_redirect_uris=list(options["post_logout_redirect_uris"]),
+            backchannel_logout_uri=options["backchannel_logout_uri"],
+            sector=options["sector"],
+            subject_type=options["subject_type"],
+            id_token_alg=options["id_token_alg"],
+        )
+    except RegistrationError as error:
+        raise click.ClickException(str(error)) from None
+    data = {"client_id": registration.client.client_id, "client_secret": registration.client_secret}
+    if as_json:
+        _print_json(data)
+    else:
+        click.echo(f"client_id:     {data['client_id']}")
+        if registration.client_secret:
+            click.echo(f"client_secret: {data['client_secret']}  (shown once; store it now)")
+
+
+@clients.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def clients_list(as_json: bool) -> None:
+    """List registered portals."""
+    rows = list_clients()
+    if as_json:
+        _print_json([describe(c) for c in rows])
+        return
+    for client in rows:
+        click.echo(f"{client.client_id}  {client.name}  [{client.scope}]")
+
+
+@clients.command("show")
+@click.argument("client_id")
+@with_appcontext
+def clients_show(client_id: str) -> None:
+    """Show a portal's registration (never its secret)."""
+    client = find_client(client_id)
+    if client is None:
+        raise click.ClickException("no such client")
+    _print_json(describe(client))
+
+
+@main.group()
+def keys() -> None:
+    """Signing keys."""
+
+
+@keys.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def keys_list(as_json: bool) -> None:
+    """List signing keys (public parts only)."""
+    rows = list_keys()
+    if as_json:
+        _print_json(
+            [{"kid": k.kid, "alg": k.alg, "created_at": k.created_at.isoformat()} for k in rows]
+        )
+        return
+    for key in rows:
+        click.echo(f"{key.kid}  {key.alg}  {key.created_at:%Y-%m-%d %H:%M}")
+
+
+@keys.command("rotate")
+@click.option("--alg", type=click.Choice(SUPPORTED_ALGS), default="ES256", show_default=True)
+@with_appcontext
+def keys_rotate(alg: str) -> None:
+    """Create a new key; new tokens are signed with it, old keys stay published."""
+    key = create_key(alg)
+    click.echo(f"created {key.alg} signing key {key.kid}")
+
+
+@main.command()
+@click.option("--idp-port", default=5000, show_default=True, type=int)
+@click.option("--portal-port", default=5001, show_default=True, type=int)
+@with_appcontext
+def demo(idp_port: int, portal_port: int) -> None:
+    """Set up the sandbox and run the provider and the demo portal."""
+    from idp import sandbox
+
+    upgrade_to_latest()
+    ensure_keys()
+    portal_url = f"http://127.0.0.1:{portal_port}"
+    setup = sandbox.prepare(portal_url)
+    click.echo(sandbox.describe(setup, current_app.config["ISSUER"], portal_url))
+    env = {**os.environ, **setup.portal_environ(current_app.config["ISSUER"], portal_url)}
+    processes = [
+        subprocess.Popen(gunicorn_command("idp.wsgi:app", "127.0.0.1", idp_port, 2)),  # noqa: S603
+        subprocess.Popen(  # noqa: S603
+            gunicorn_command("relying_party_demo.wsgi:app", "127.0.0.1", portal_port, 1), env=env
+        ),
+    ]
+    try:
+        while all(p.poll() is None for p in processes):
+            try:
+                processes[0].wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                continue
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=10)
+
+
+main.add_command(population)

@@ -1,0 +1,123 @@
+"""Every setting of the provider, read from ``IDP_*`` environment variables (DESIGN.md §3).
+
+Each setting has one documented default. Those marked *secret* are generated into the instance
+folder on first run in development; ``IDP_ENV=production`` refuses to start without them, or with
+an ``http`` issuer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+class ConfigurationError(RuntimeError):
+    """The configuration is unsafe or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    name: str
+    default: str | int | None
+    doc: str
+    secret: bool = False
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("ENV", "development", "`production` refuses insecure defaults"),
+    Setting("ISSUER", "http://localhost:5000", "issuer URL; its host is the WebAuthn RP ID"),
+    Setting("DATABASE_URL", None, "SQLAlchemy URL; default sqlite:///<instance>/idp.sqlite3"),
+    Setting("SECRET_KEY", None, "signs the browser session cookie", secret=True),
+    Setting("KEY_ENCRYPTION_KEY", None, "seals private keys and TOTP secrets", secret=True),
+    Setting("SUBJECT_SALT", None, "salt of pairwise subject identifiers", secret=True),
+    Setting("RATELIMIT_STORAGE_URI", "memory://", "redis://… when workers share limits"),
+    Setting("CODE_LIFETIME", 60, "seconds an authorization code stays redeemable"),
+    Setting("ACCESS_TOKEN_LIFETIME", 600, "seconds an access token is valid"),
+    Setting("ID_TOKEN_LIFETIME", 600, "seconds an ID token is valid"),
+    Setting("SESSION_LIFETIME", 3600, "seconds a sign-in at the provider lasts"),
+    Setting("TRANSACTION_LIFETIME", 900, "seconds a citizen has to finish signing in"),
+    Setting("DEFAULT_LOCALE", "vi", "language of the pages when the browser states none"),
+)
+
+SECRETS_FILE = "secrets.json"
+
+
+def _coerce(setting: Setting, raw: str) -> str | int:
+    if isinstance(setting.default, int):
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigurationError(f"IDP_{setting.name} must be a whole number") from None
+        if value <= 0:
+            raise ConfigurationError(f"IDP_{setting.name} must be positive")
+        return value
+    return raw
+
+
+def _development_secrets(instance_path: Path) -> dict[str, str]:
+    """Secrets kept in the instance folder, created once with owner-only permissions."""
+    path = instance_path / SECRETS_FILE
+    if path.exists():
+        stored: dict[str, str] = json.loads(path.read_text())
+    else:
+        stored = {}
+    missing = [s.name for s in SETTINGS if s.secret and s.name not in stored]
+    if missing:
+        instance_path.mkdir(parents=True, exist_ok=True)
+        stored.update({name: secrets.token_urlsafe(32) for name in missing})
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(stored, handle)
+    return stored
+
+
+def load(instance_path: Path, environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
+    """Read every setting; return the Flask config mapping (keys without the prefix)."""
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        raw = environ.get(f"IDP_{setting.name}")
+        values[setting.name] = setting.default if raw in (None, "") else _coerce(setting, raw)
+
+    env = values["ENV"]
+    if env not in ("development", "production"):
+        raise ConfigurationError("IDP_ENV must be 'development' or 'production'")
+    issuer = str(values["ISSUER"]).rstrip("/")
+    values["ISSUER"] = issuer
+    if not issuer.startswith(("https://", "http://")):
+        raise ConfigurationError("IDP_ISSUER must be an http(s) URL")
+
+    missing = [s.name for s in SETTINGS if s.secret and not values[s.name]]
+    if env == "production":
+        if not issuer.startswith("https://"):
+            raise ConfigurationError("IDP_ISSUER must be an https URL when IDP_ENV=production")
+        if missing:
+            names = ", ".join(f"IDP_{name}" for name in missing)
+            raise ConfigurationError(f"{names} must be set when IDP_ENV=production")
+        if not values["DATABASE_URL"]:
+            raise ConfigurationError("IDP_DATABASE_URL must be set when IDP_ENV=production")
+    elif missing:
+        generated = _development_secrets(instance_path)
+        for name in missing:
+            values[name] = generated[name]
+
+    if not values["DATABASE_URL"]:
+        values["DATABASE_URL"] = f"sqlite:///{instance_path / 'idp.sqlite3'}"
+
+    return {
+        **values,
+        "SQLALCHEMY_DATABASE_URI": values["DATABASE_URL"],
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SESSION_COOKIE_NAME": "idp_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": issuer.startswith("https://"),
+        "PERMANENT_SESSION_LIFETIME": values["SESSION_LIFETIME"],
+        "BABEL_DEFAULT_LOCALE": values["DEFAULT_LOCALE"],
+        "WTF_CSRF_TIME_LIMIT": values["TRANSACTION_LIFETIME"],
+        "TESTING": False,
+    }

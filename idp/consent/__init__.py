@@ -1,0 +1,1 @@
+"""What each portal may receive: the claims catalogue, consent records and the consent page."""

@@ -1,0 +1,72 @@
+"""The consent page: what the portal asks for, in the citizen's words, with Allow and Deny."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
+
+from idp.accounts.browser import browser_binding, current_session
+from idp.consent.catalogue import SCOPES
+from idp.consent.service import has_consent, record_consent
+from idp.models import TransactionState
+from idp.oidc.clients import find_client
+from idp.oidc.transactions import advance, load_transaction
+from idp.pages import current_locale, expired_page
+
+blueprint = Blueprint("consent", __name__, url_prefix="/consent")
+
+
+@blueprint.route("/<transaction_id>", methods=["GET", "POST"])
+def decide(transaction_id: str) -> ResponseReturnValue:
+    transaction = load_transaction(transaction_id, browser_binding(), TransactionState.CONSENT)
+    signed_in = current_session()
+    if (
+        transaction is None
+        or transaction.account_id is None
+        or signed_in is None
+        or signed_in.id != transaction.browser_session_id
+    ):
+        return expired_page()
+    client = find_client(transaction.client_id)
+    assert client is not None
+    requested = [s for s in transaction.params.get("scope", "").split() if s in SCOPES]
+    allowed = [s for s in requested if s in client.scope.split()]
+    resume = url_for("oidc.resume", transaction_id=transaction.id)
+
+    prompts = transaction.params.get("prompt", "").split()
+    if "consent" not in prompts and has_consent(transaction.account_id, client.client_id, allowed):
+        advance(
+            transaction,
+            TransactionState.CONSENT,
+            TransactionState.APPROVED,
+            granted_scope=" ".join(allowed),
+        )
+        return redirect(resume)
+
+    form = FlaskForm()
+    if form.validate_on_submit():
+        decision = request.form.get("decision")
+        if decision == "allow":
+            record_consent(transaction.account_id, client.client_id, allowed)
+            moved = advance(
+                transaction,
+                TransactionState.CONSENT,
+                TransactionState.APPROVED,
+                granted_scope=" ".join(allowed),
+            )
+        elif decision == "deny":
+            # OIDC Core §3.1.2.6: the citizen refused; the portal gets access_denied.
+            moved = advance(
+                transaction,
+                TransactionState.CONSENT,
+                TransactionState.DENIED,
+                error="access_denied",
+            )
+        else:
+            moved = False
+        if moved:
+            return redirect(resume)
+    locale = current_locale()
+    items = [(SCOPES[name], SCOPES[name].description[locale]) for name in allowed]
+    return render_template("consent/consent.html", form=form, client=client, items=items)

@@ -1,0 +1,47 @@
+"""Schema management: bring a database to the latest migration, and refuse to serve a stale one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import Flask
+from flask_migrate import upgrade
+
+from idp.config import ConfigurationError
+from idp.extensions import db, migrate
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def head_revision() -> str:
+    script = ScriptDirectory(str(MIGRATIONS_DIR))
+    head = script.get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision() -> str | None:
+    with db.engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade_to_latest() -> None:
+    """Create or upgrade the schema; needs an app context."""
+    upgrade(directory=str(MIGRATIONS_DIR))
+
+
+def check_schema_current(app: Flask) -> None:
+    """Raise when the database is behind the code, naming the command that fixes it."""
+    with app.app_context():
+        current, head = current_revision(), head_revision()
+    if current != head:
+        raise ConfigurationError(
+            f"the database schema is at revision {current or 'none'} but this version needs "
+            f"{head}: run `idp init` to upgrade it"
+        )
+
+
+def init_app(app: Flask) -> None:
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))

@@ -1,0 +1,1 @@
+"""Signing keys: generation, sealed storage, rotation and the published JWKS."""

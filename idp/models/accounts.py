@@ -1,0 +1,42 @@
+"""E-ID accounts that citizens activate on top of their registry record, and browser sessions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from idp.models.base import Base
+from idp.models.population import Citizen
+
+
+class Account(Base):
+    __tablename__ = "account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    citizen_pk: Mapped[int] = mapped_column(ForeignKey("citizen.id"), unique=True)
+    # Random, stable, never derived from the citizen-ID number: the root of every `sub`.
+    subject_key: Mapped[str] = mapped_column(String(43), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    totp_secret_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # RFC 6238 time step of the last accepted code; a code of that step or earlier is refused.
+    totp_last_step: Mapped[int | None]
+    identity_level: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime]
+
+    citizen: Mapped[Citizen] = relationship(lazy="joined")
+
+
+class BrowserSession(Base):
+    """A signed-in browser. The cookie holds only ``id``; everything else stays here."""
+
+    __tablename__ = "browser_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the cookie value
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    auth_time: Mapped[datetime]
+    acr: Mapped[str] = mapped_column(String(8))
+    amr: Mapped[list[str]] = mapped_column(JSON)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    ended_at: Mapped[datetime | None]

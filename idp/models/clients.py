@@ -1,0 +1,31 @@
+"""Registered portals (OAuth 2.0 clients)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from idp.models.base import Base
+
+
+class Client(Base):
+    __tablename__ = "client"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64), unique=True)
+    # SHA-256 of the secret: secrets are 256-bit random, so a fast hash is enough and the
+    # database never holds a usable credential.
+    client_secret_hash: Mapped[str | None] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    redirect_uris: Mapped[list[str]] = mapped_column(JSON)
+    scope: Mapped[str] = mapped_column(String(1000))
+    token_endpoint_auth_method: Mapped[str] = mapped_column(String(40))
+    jwks_uri: Mapped[str | None] = mapped_column(String(500))
+    post_logout_redirect_uris: Mapped[list[str]] = mapped_column(JSON, default=list)
+    backchannel_logout_uri: Mapped[str | None] = mapped_column(String(500))
+    sector: Mapped[str] = mapped_column(String(255))
+    subject_type: Mapped[str] = mapped_column(String(10))  # pairwise | public
+    id_token_signed_response_alg: Mapped[str] = mapped_column(String(10), default="ES256")
+    created_at: Mapped[datetime]

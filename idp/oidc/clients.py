@@ -1,0 +1,173 @@
+"""Registration of portals (clients) and the adapter Authlib's grants talk to."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+
+from idp import clock
+from idp.consent.catalogue import SCOPES
+from idp.extensions import db
+from idp.keys.store import SUPPORTED_ALGS
+from idp.models import Client
+
+AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
+
+
+class RegistrationError(ValueError):
+    """A client registration is invalid; the message names the field."""
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    client: Client
+    client_secret: str | None
+
+
+def _secret_digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _check_redirect_uri(uri: str, field: str) -> None:
+    parts = urlsplit(uri)
+    # RFC 9700 §2.1 / OIDC Registration §2: absolute URIs without fragment, https except on
+    # loopback during development.
+    if parts.scheme not in ("https", "http") or not parts.netloc:
+        raise RegistrationError(f"{field}: {uri!r} is not an absolute http(s) URL")
+    if parts.fragment:
+        raise RegistrationError(f"{field}: {uri!r} must not contain a fragment")
+    if parts.scheme == "http" and parts.hostname not in ("localhost", "127.0.0.1", "::1"):
+        raise RegistrationError(f"{field}: {uri!r} must use https (http only for loopback)")
+
+
+def register_client(
+    *,
+    name: str,
+    redirect_uris: list[str],
+    scope: str,
+    auth_method: str = "client_secret_basic",
+    jwks_uri: str | None = None,
+    post_logout_redirect_uris: list[str] | None = None,
+    backchannel_logout_uri: str | None = None,
+    sector: str | None = None,
+    subject_type: str = "pairwise",
+    id_token_alg: str = "ES256",  # noqa: S107 (an algorithm name, not a secret)
+) -> Registration:
+    if not name.strip():
+        raise RegistrationError("name: must not be empty")
+    if not redirect_uris:
+        raise RegistrationError("redirect_uri: at least one is required")
+    for uri in redirect_uris:
+        _check_redirect_uri(uri, "redirect_uri")
+    for uri in post_logout_redirect_uris or []:
+        _check_redirect_uri(uri, "post_logout_redirect_uri")
+    if backchannel_logout_uri:
+        _check_redirect_uri(backchannel_logout_uri, "backchannel_logout_uri")
+    scopes = scope.split()
+    unknown = [s for s in scopes if s not in SCOPES]
+    if unknown:
+        raise RegistrationError(f"scope: unknown scope(s) {', '.join(unknown)}")
+    if "openid" not in scopes:
+        raise RegistrationError("scope: must include openid")
+    if auth_method not in AUTH_METHODS:
+        raise RegistrationError(f"auth_method: must be one of {', '.join(AUTH_METHODS)}")
+    if auth_method == "private_key_jwt" and not jwks_uri:
+        raise RegistrationError("jwks_uri: required for private_key_jwt")
+    if subject_type not in ("pairwise", "public"):
+        raise RegistrationError("subject_type: must be pairwise or public")
+    if id_token_alg not in SUPPORTED_ALGS:
+        raise RegistrationError(f"id_token_alg: must be one of {', '.join(SUPPORTED_ALGS)}")
+    hosts = {urlsplit(uri).hostname for uri in redirect_uris}
+    if sector is None:
+        if len(hosts) > 1:
+            raise RegistrationError("sector: redirect URIs span several hosts; name the sector")
+        sector = hosts.pop() or ""
+
+    secret = secrets.token_urlsafe(32) if auth_method.startswith("client_secret") else None
+    client = Client(
+        client_id=secrets.token_urlsafe(18),
+        client_secret_hash=_secret_digest(secret) if secret else None,
+        name=name.strip(),
+        redirect_uris=redirect_uris,
+        scope=" ".join(dict.fromkeys(scopes)),
+        token_endpoint_auth_method=auth_method,
+        jwks_uri=jwks_uri,
+        post_logout_redirect_uris=post_logout_redirect_uris or [],
+        backchannel_logout_uri=backchannel_logout_uri,
+        sector=sector,
+        subject_type=subject_type,
+        id_token_signed_response_alg=id_token_alg,
+        created_at=clock.now(),
+    )
+    db.session.add(client)
+    db.session.commit()
+    return Registration(client, secret)
+
+
+def find_client(client_id: str) -> Client | None:
+    return db.session.scalar(select(Client).where(Client.client_id == client_id))
+
+
+def list_clients() -> list[Client]:
+    return list(db.session.scalars(select(Client).order_by(Client.created_at)))
+
+
+def describe(client: Client) -> dict[str, object]:
+    """A client's registration as data, without any secret."""
+    return {
+        "client_id": client.client_id,
+        "name": client.name,
+        "redirect_uris": client.redirect_uris,
+        "scope": client.scope,
+        "token_endpoint_auth_method": client.token_endpoint_auth_method,
+        "jwks_uri": client.jwks_uri,
+        "post_logout_redirect_uris": client.post_logout_redirect_uris,
+        "backchannel_logout_uri": client.backchannel_logout_uri,
+        "sector": client.sector,
+        "subject_type": client.subject_type,
+        "id_token_signed_response_alg": client.id_token_signed_response_alg,
+        "created_at": client.created_at.isoformat(),
+    }
+
+
+class OAuthClient:
+    """Authlib's ClientMixin over a :class:`Client` row."""
+
+    def __init__(self, client: Client) -> None:
+        self.row = client
+        self.client_id = client.client_id
+        self.id_token_signed_response_alg = client.id_token_signed_response_alg
+
+    def get_client_id(self) -> str:
+        return self.row.client_id
+
+    def get_default_redirect_uri(self) -> None:
+        # RFC 9700 §2.1: redirect_uri is always required, so there is no default.
+        return None
+
+    def get_allowed_scope(self, scope: str | None) -> str:
+        allowed = self.row.scope.split()
+        return " ".join(s for s in dict.fromkeys((scope or "").split()) if s in allowed)
+
+    def check_redirect_uri(self, redirect_uri: str) -> bool:
+        # RFC 9700 §4.1.3: exact string matching, no patterns, no normalisation.
+        return redirect_uri in self.row.redirect_uris
+
+    def check_client_secret(self, client_secret: str) -> bool:
+        if self.row.client_secret_hash is None:
+            return False
+        return hmac.compare_digest(_secret_digest(client_secret), self.row.client_secret_hash)
+
+    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        return method == self.row.token_endpoint_auth_method
+
+    def check_response_type(self, response_type: str) -> bool:
+        return response_type == "code"
+
+    def check_grant_type(self, grant_type: str) -> bool:
+        return grant_type == "authorization_code"

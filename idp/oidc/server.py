@@ -1,0 +1,329 @@
+"""Authlib's authorization server, wired to our storage and hardened where it falls short.
+
+Authlib gives the grant machinery, client authentication and error types. We add: PKCE with
+S256 only and required from every client; ``redirect_uri`` always required and matched exactly;
+scopes refused (not silently narrowed) beyond the registration; codes consumed atomically, with a
+replay revoking what the code produced; ID tokens signed with our keys and the injectable clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
+from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Request
+from authlib.oauth2.rfc6749 import OAuth2Request
+from authlib.oauth2.rfc6749.errors import InvalidRequestError, InvalidScopeError
+from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant
+from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
+from authlib.oauth2.rfc6750 import BearerTokenValidator
+from authlib.oauth2.rfc7636 import CodeChallenge, create_s256_code_challenge
+from authlib.oidc.core.grants import OpenIDCode
+from flask import Flask, current_app
+from flask import request as flask_request
+from joserfc.jwk import Key
+from sqlalchemy import and_, select, update
+
+from idp import clock
+from idp.consent.catalogue import SCOPES
+from idp.extensions import db
+from idp.keys.store import active_key
+from idp.models import Account, AuthorizationCode, BrowserSession, Token
+from idp.oidc.clients import OAuthClient, find_client
+from idp.oidc.subject import subject_for
+
+
+def digest(value: str) -> str:
+    """Codes and tokens are stored as SHA-256 digests, never as themselves."""
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedCode:
+    """Authlib's AuthorizationCodeMixin over a consumed :class:`AuthorizationCode` row."""
+
+    row: AuthorizationCode
+
+    @property
+    def code_challenge(self) -> str:
+        return self.row.code_challenge
+
+    @property
+    def code_challenge_method(self) -> str:
+        return self.row.code_challenge_method
+
+    def get_redirect_uri(self) -> str:
+        return self.row.redirect_uri
+
+    def get_scope(self) -> str:
+        return self.row.scope
+
+    def get_nonce(self) -> str | None:
+        return self.row.nonce
+
+    def get_auth_time(self) -> int:
+        return int(self.row.auth_time.timestamp())
+
+    def get_acr(self) -> str:
+        return self.row.acr
+
+    def get_amr(self) -> list[str]:
+        return self.row.amr
+
+
+class Server(AuthorizationServer):
+    def create_oauth2_request(self, request: Any) -> OAuth2Request:
+        if isinstance(request, OAuth2Request):
+            return request
+        return FlaskOAuth2Request(flask_request)
+
+
+def stored_request(params: dict[str, str]) -> OAuth2Request:
+    """Rebuild an authorization request from the parameters a transaction kept."""
+    request = OAuth2Request("GET", current_app.config["ISSUER"] + "/authorize")
+    request.payload = BasicOAuth2Payload(params)
+    return request
+
+
+class CodeGrant(AuthorizationCodeGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = [
+        "client_secret_basic",
+        "client_secret_post",
+        "none",
+    ]
+
+    @staticmethod
+    def validate_authorization_redirect_uri(request: OAuth2Request, client: OAuthClient) -> str:
+        uri = request.payload.redirect_uri
+        # RFC 9700 §2.1: redirect_uri is required; §4.1.3: compared by exact string match.
+        if not uri:
+            raise InvalidRequestError("The 'redirect_uri' parameter is required.")
+        if not client.check_redirect_uri(uri):
+            raise InvalidRequestError("The 'redirect_uri' is not registered for this client.")
+        return str(uri)
+
+    def save_authorization_code(self, code: str, request: OAuth2Request) -> None:
+        session: BrowserSession = request.browser_session  # set by the resume step
+        data = request.payload.data
+        now = clock.now()
+        db.session.add(
+            AuthorizationCode(
+                code_hash=digest(code),
+                client_id=request.client.get_client_id(),
+                account_id=request.user.id,
+                redirect_uri=request.payload.redirect_uri,
+                scope=request.scope,
+                nonce=data.get("nonce"),
+                code_challenge=data["code_challenge"],
+                code_challenge_method=data["code_challenge_method"],
+                auth_time=session.auth_time,
+                acr=session.acr,
+                amr=session.amr,
+                created_at=now,
+                expires_at=now + timedelta(seconds=current_app.config["CODE_LIFETIME"]),
+            )
+        )
+        db.session.commit()
+
+    def query_authorization_code(self, code: str, client: OAuthClient) -> IssuedCode | None:
+        """Consume the code in one conditional UPDATE, so of two concurrent redemptions exactly
+        one wins (RFC 6749 §4.1.2: a code is used once)."""
+        now = clock.now()
+        code_hash = digest(code)
+        consumed = db.session.execute(
+            update(AuthorizationCode)
+            .where(
+                AuthorizationCode.code_hash == code_hash,
+                AuthorizationCode.client_id == client.get_client_id(),
+                AuthorizationCode.consumed_at.is_(None),
+                AuthorizationCode.expires_at > now,
+            )
+            .values(consumed_at=now)
+            .returning(AuthorizationCode.id)
+        ).scalar()
+        db.session.commit()
+        if consumed is None:
+            _revoke_if_replayed(code_hash, client.get_client_id(), now)
+            return None
+        row = db.session.get(AuthorizationCode, consumed)
+        assert row is not None
+        return IssuedCode(row)
+
+    def delete_authorization_code(self, authorization_code: IssuedCode) -> None:
+        """Nothing to delete: the code was consumed when it was looked up."""
+
+    def authenticate_user(self, authorization_code: IssuedCode) -> Account | None:
+        return db.session.get(Account, authorization_code.row.account_id)
+
+
+def _revoke_if_replayed(code_hash: str, client_id: str, now: datetime) -> None:
+    # RFC 6749 §4.1.2: a code used twice is refused and the tokens it produced are revoked.
+    replayed = db.session.scalar(
+        select(AuthorizationCode.id).where(
+            AuthorizationCode.code_hash == code_hash,
+            AuthorizationCode.client_id == client_id,
+            AuthorizationCode.consumed_at.is_not(None),
+        )
+    )
+    if replayed is not None:
+        db.session.execute(
+            update(Token)
+            .where(and_(Token.authorization_code_id == replayed, Token.revoked_at.is_(None)))
+            .values(revoked_at=now)
+        )
+        db.session.commit()
+
+
+class S256CodeChallenge(CodeChallenge):
+    """PKCE (RFC 7636) with S256 only, required of every client (RFC 9700 §2.1.1)."""
+
+    SUPPORTED_CODE_CHALLENGE_METHOD: ClassVar[list[str]] = ["S256"]
+    DEFAULT_CODE_CHALLENGE_METHOD = "S256"
+    CODE_CHALLENGE_METHODS: ClassVar[dict[str, Callable[[str, str], bool]]] = {
+        "S256": lambda verifier, challenge: hmac.compare_digest(
+            create_s256_code_challenge(verifier), challenge
+        )
+    }
+
+    def validate_code_challenge(self, grant: CodeGrant, redirect_uri: str) -> None:
+        data = grant.request.payload.data
+        if not data.get("code_challenge"):
+            raise InvalidRequestError("PKCE is required: send 'code_challenge' (S256).")
+        if data.get("code_challenge_method") != "S256":
+            raise InvalidRequestError("'code_challenge_method' must be S256; 'plain' is refused.")
+        super().validate_code_challenge(grant, redirect_uri)
+
+
+class RegisteredScopes:
+    """Refuse, rather than narrow, a request for scopes the portal is not registered for."""
+
+    def __call__(self, grant: CodeGrant) -> None:
+        grant.register_hook("after_validate_authorization_request_payload", self.check)
+
+    @staticmethod
+    def check(grant: CodeGrant, redirect_uri: str) -> None:
+        requested = (grant.request.payload.scope or "").split()
+        granted = set(grant.request.scope.split())
+        if "openid" not in requested:
+            raise InvalidScopeError("The 'openid' scope is required.")
+        # OIDC Core §3.1.2.1: scope values the server does not know are ignored.
+        refused = [s for s in requested if s in SCOPES and s not in granted]
+        if refused:
+            raise InvalidScopeError(
+                f"The client is not registered for scope(s): {' '.join(refused)}."
+            )
+
+
+class IdToken(OpenIDCode):
+    """OIDC Core §2 ID token: iss sub aud exp iat auth_time nonce acr amr azp, signed with our
+    key for the client's registered algorithm."""
+
+    def exists_nonce(self, nonce: str, request: OAuth2Request) -> bool:
+        return (
+            db.session.scalar(
+                select(AuthorizationCode.id).where(
+                    AuthorizationCode.client_id == request.payload.client_id,
+                    AuthorizationCode.nonce == nonce,
+                )
+            )
+            is not None
+        )
+
+    def get_client_algorithm(self, client: OAuthClient) -> str:
+        return client.id_token_signed_response_alg
+
+    def get_encode_header(self, client: OAuthClient) -> dict[str, str]:
+        alg = self.get_client_algorithm(client)
+        kid, _ = active_key(alg)
+        return {"alg": alg, "kid": kid, "typ": "JWT"}
+
+    def resolve_client_private_key(self, client: OAuthClient) -> Key:
+        return active_key(self.get_client_algorithm(client))[1]
+
+    def get_client_claims(self, client: OAuthClient) -> dict[str, Any]:
+        now = int(clock.now().timestamp())
+        return {
+            "iss": current_app.config["ISSUER"],
+            "aud": client.get_client_id(),
+            "azp": client.get_client_id(),
+            "iat": now,
+            "exp": now + current_app.config["ID_TOKEN_LIFETIME"],
+        }
+
+    def get_compatible_claims(self, request: OAuth2Request) -> dict[str, Any]:
+        claims: dict[str, Any] = super().get_compatible_claims(request)
+        claims["sub"] = subject_for(
+            request.user, request.client.row, salt=current_app.config["SUBJECT_SALT"]
+        )
+        return claims
+
+    def generate_user_info(self, user: Account, scope: str) -> dict[str, str]:
+        """Nothing beyond ``sub``: scope claims are released by userinfo (OIDC Core §5.4), so
+        the ID token, which travels further, says who and how, not what."""
+        return {}
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    """Authlib's TokenMixin over a :class:`Token` row."""
+
+    row: Token
+
+    def is_expired(self) -> bool:
+        return self.row.expires_at <= clock.now()
+
+    def is_revoked(self) -> bool:
+        return self.row.revoked_at is not None
+
+    def get_scope(self) -> str:
+        return self.row.scope
+
+
+class AccessTokens(BearerTokenValidator):
+    def authenticate_token(self, token_string: str) -> IssuedToken | None:
+        row = db.session.scalar(
+            select(Token).where(Token.access_token_hash == digest(token_string))
+        )
+        return IssuedToken(row) if row else None
+
+
+def _query_client(client_id: str) -> OAuthClient | None:
+    client = find_client(client_id)
+    return OAuthClient(client) if client else None
+
+
+def _save_token(token: dict[str, Any], request: OAuth2Request) -> None:
+    now = clock.now()
+    code: IssuedCode | None = request.authorization_code
+    db.session.add(
+        Token(
+            access_token_hash=digest(token["access_token"]),
+            client_id=request.client.get_client_id(),
+            account_id=request.user.id,
+            scope=token["scope"],
+            acr=code.row.acr if code else "loa1",
+            authorization_code_id=code.row.id if code else None,
+            issued_at=now,
+            expires_at=now + timedelta(seconds=int(token["expires_in"])),
+        )
+    )
+    db.session.commit()
+
+
+server = Server()
+require_token = ResourceProtector()
+
+
+def init_app(app: Flask) -> None:
+    app.config["OAUTH2_TOKEN_EXPIRES_IN"] = {
+        "authorization_code": app.config["ACCESS_TOKEN_LIFETIME"]
+    }
+    server.init_app(app, query_client=_query_client, save_token=_save_token)
+    if not server._authorization_grants:
+        server.register_grant(CodeGrant, [S256CodeChallenge(), RegisteredScopes(), IdToken()])
+        require_token.register_token_validator(AccessTokens())

@@ -1,0 +1,83 @@
+"""What every page shares: language choice, security headers and error pages."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from flask import Flask, Response, render_template, request, session
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+LOCALES = ("vi", "en")
+
+# No inline script or style anywhere; portals are reached by redirects, which form-action would
+# block in some browsers, so it is left to default.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+
+
+def current_locale() -> str:
+    chosen = session.get("locale")
+    if chosen in LOCALES:
+        return str(chosen)
+    from flask import current_app
+
+    return request.accept_languages.best_match(LOCALES) or current_app.config["DEFAULT_LOCALE"]
+
+
+def error_page(title: str, message: str, status: int) -> tuple[str, int]:
+    """A page for the citizen, with a reference id that the log carries too."""
+    reference = secrets.token_hex(6)
+    log.info("error page %s status=%s ref=%s", title, status, reference)
+    return render_template("error.html", title=title, message=message, reference=reference), status
+
+
+def expired_page() -> tuple[str, int]:
+    """The answer to a sign-in step that is unknown, expired, already done or not this browser's."""
+    return error_page(
+        _("This sign-in has expired"),
+        _("Please go back to the service and start signing in again."),
+        400,
+    )
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def http_error_page(error: HTTPException) -> tuple[str, int]:
+    return error_page(str(error.name), _("The page could not be shown."), error.code or 500)
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(_security_headers)
+    app.context_processor(lambda: {"current_locale": current_locale})
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(error: CSRFError) -> tuple[str, int]:
+        return error_page(
+            _("This form has expired"),
+            _("Please go back to the service and start signing in again."),
+            400,
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[str, int]:
+        return error_page(str(error.name), _("The page could not be shown."), error.code or 500)
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> tuple[str, int]:
+        log.exception("unexpected error")
+        return error_page(_("Something went wrong"), _("Please try again in a few minutes."), 500)

@@ -1,0 +1,1 @@
+"""The population registry: citizens and their linked records. Knows nothing of OIDC."""
