@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from typing import Any
 
 import click
@@ -65,6 +66,7 @@ def gunicorn_command(target: str, host: str, port: int, workers: int) -> list[st
         f"{host}:{port}",
         "--workers",
         str(workers),
+        "--no-control-socket",
         "--access-logfile",
         "-",
         "--access-logformat",
@@ -249,10 +251,7 @@ def demo(idp_port: int, portal_port: int) -> None:
     ]
     try:
         while all(p.poll() is None for p in processes):
-            try:
-                processes[0].wait(timeout=1)
-            except subprocess.TimeoutExpired:
-                continue
+            time.sleep(0.5)
     except KeyboardInterrupt:
         pass
     finally:

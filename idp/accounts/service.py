@@ -52,17 +52,22 @@ def create_account(
         created_at=clock.now(),
     )
     db.session.add(account)
-    db.session.flush()
-    secret = None
-    if with_totp:
-        secret = totp.new_secret()
-        account.totp_secret_sealed = seal(
-            secret.encode(),
-            context=_totp_context(account.id),
-            key_encryption_key=current_app.config["KEY_ENCRYPTION_KEY"],
-        )
     db.session.commit()
+    secret = totp.new_secret() if with_totp else None
+    if secret:
+        enrol_totp(account, secret)
     return NewAccount(account, secret)
+
+
+def enrol_totp(account: Account, secret: str) -> None:
+    """Store ``secret`` sealed with the key-encryption key, bound to this account."""
+    account.totp_secret_sealed = seal(
+        secret.encode(),
+        context=_totp_context(account.id),
+        key_encryption_key=current_app.config["KEY_ENCRYPTION_KEY"],
+    )
+    account.totp_last_step = None
+    db.session.commit()
 
 
 def totp_secret(account: Account) -> str | None:

@@ -1,0 +1,204 @@
+"""The sandbox that `idp demo` sets up: generated citizens, a handful of sandbox accounts with
+published credentials (README.md lists them), and the demo portal registered as a client.
+
+Everything here is for the demo only: these passwords and TOTP secrets are public.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from idp.accounts.service import create_account, enrol_totp
+from idp.extensions import db
+from idp.models import Account, Citizen
+from idp.oidc.clients import find_client, register_client
+from idp.population.records import (
+    CitizenRecord,
+    DrivingLicenseRecord,
+    EducationRecord,
+    HealthInsuranceRecord,
+    SocialInsuranceRecord,
+    VaccinationRecord,
+    VehicleRecord,
+)
+from idp.population.registry import find_by_citizen_id, upsert
+from idp.population.seed import seed
+
+GENERATED_CITIZENS = 300
+SEED = 2026
+PORTAL_SCOPE = "openid profile citizen_id health_insurance driving_license"
+PORTAL_FILE = "demo-portal.json"
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxAccount:
+    record: CitizenRecord
+    password: str
+    totp_secret: str | None
+    identity_level: int = 1
+
+
+def _citizen(
+    citizen_id: str, family: str, middle: str, given: str, born: date, gender: str, region: str
+) -> CitizenRecord:
+    return CitizenRecord(
+        citizen_id=citizen_id,
+        family_name=family,
+        middle_name=middle,
+        given_name=given,
+        birth_date=born,
+        gender=gender,
+        nationality="VN",
+        place_of_origin=region,
+        street_address="Số 1 đường Thử Nghiệm",
+        locality="Phường Sandbox",
+        region=region,
+        country="VN",
+        phone="0900000" + citizen_id[-3:],
+        email=f"sandbox.{citizen_id[-4:]}@example.vn",
+        health_insurance=HealthInsuranceRecord(
+            number="DN40" + citizen_id[-11:],
+            valid_from=date(2026, 1, 1),
+            valid_until=date(2026, 12, 31),
+            registered_facility=f"Bệnh viện Đa khoa {region}",
+        ),
+        social_insurance=SocialInsuranceRecord(number=citizen_id[-10:]),
+        driving_licenses=(
+            DrivingLicenseRecord(
+                number="79" + citizen_id[-10:],
+                license_class="B",
+                issued_on=date(2018, 6, 1),
+                expires_on=date(2028, 6, 1),
+                status="valid",
+            ),
+        ),
+        vehicles=(VehicleRecord("29A-123." + citizen_id[-2:], "car", "VinFast", date(2023, 2, 1)),),
+        education=(EducationRecord("Cử nhân Luật", "Đại học Quốc gia Hà Nội", 2012),),
+        vaccinations=(VaccinationRecord("COVID-19 (Comirnaty)", 1, date(2021, 9, 10)),),
+    )
+
+
+SANDBOX: tuple[SandboxAccount, ...] = (
+    SandboxAccount(
+        _citizen("001090012345", "Nguyễn", "Văn", "An", date(1990, 5, 14), "male", "Hà Nội"),
+        "Sandbox-An-2026",
+        "63NVG34AEYL7Q7QYVX5NJUHKP76D6BCO",
+    ),
+    SandboxAccount(
+        _citizen("079185004321", "Trần", "Thị", "Bình", date(1985, 11, 2), "female", "Hồ Chí Minh"),
+        "Sandbox-Binh-2026",
+        "OGFQLOTPEMXOBFQ64JJLD74BAA56PTWK",
+    ),
+    SandboxAccount(
+        _citizen("048301000777", "Lê", "Minh", "Châu", date(2001, 7, 30), "female", "Đà Nẵng"),
+        "Sandbox-Chau-2026",
+        "N7XAWUWVGE562Y75CLT574RLHLGXRNKL",
+    ),
+    SandboxAccount(
+        _citizen("092078001234", "Phạm", "Quốc", "Dũng", date(1978, 1, 9), "male", "Cần Thơ"),
+        "Sandbox-Dung-2026",
+        None,
+    ),
+    SandboxAccount(
+        _citizen("031195005678", "Hoàng", "Thu", "Hà", date(1995, 4, 21), "female", "Hải Phòng"),
+        "Sandbox-Ha-2026",
+        "H3KRJ4G6SG6Y2327BWJWHHM4COPOEAL2",
+        identity_level=2,
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSetup:
+    client_id: str
+    client_secret: str
+    portal_secret_key: str
+
+    def portal_environ(self, issuer: str, portal_url: str) -> dict[str, str]:
+        return {
+            "RP_ISSUER": issuer,
+            "RP_CLIENT_ID": self.client_id,
+            "RP_CLIENT_SECRET": self.client_secret,
+            "RP_SECRET_KEY": self.portal_secret_key,
+            "RP_BASE_URL": portal_url,
+            "RP_SCOPE": PORTAL_SCOPE,
+        }
+
+
+def prepare(portal_url: str) -> DemoSetup:
+    """Make the sandbox ready; safe to run again (it adds only what is missing)."""
+    upsert(account.record for account in SANDBOX)
+    db.session.commit()
+    registered = db.session.scalar(select(func.count()).select_from(Citizen)) or 0
+    if registered < GENERATED_CITIZENS + len(SANDBOX):
+        seed(GENERATED_CITIZENS, SEED)
+    for sandbox in SANDBOX:
+        citizen = find_by_citizen_id(sandbox.record.citizen_id)
+        assert citizen is not None
+        if db.session.scalar(select(Account.id).where(Account.citizen_pk == citizen.id)):
+            continue
+        account = create_account(
+            sandbox.record.citizen_id, sandbox.password, identity_level=sandbox.identity_level
+        ).account
+        if sandbox.totp_secret:
+            enrol_totp(account, sandbox.totp_secret)
+    return _demo_portal(portal_url)
+
+
+def _demo_portal(portal_url: str) -> DemoSetup:
+    """The demo portal's registration, kept in the instance folder so restarts reuse it."""
+    path = Path(current_app.instance_path) / PORTAL_FILE
+    redirect_uri = f"{portal_url}/callback"
+    if path.exists():
+        saved = json.loads(path.read_text())
+        client = find_client(saved["client_id"])
+        if client is not None and redirect_uri in client.redirect_uris:
+            return DemoSetup(**saved)
+    registration = register_client(
+        name="Cổng Dịch vụ công (demo)",
+        redirect_uris=[redirect_uri],
+        scope=PORTAL_SCOPE,
+        post_logout_redirect_uris=[portal_url + "/"],
+    )
+    assert registration.client_secret is not None
+    setup = DemoSetup(
+        client_id=registration.client.client_id,
+        client_secret=registration.client_secret,
+        portal_secret_key=secrets.token_urlsafe(32),
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(
+            {
+                "client_id": setup.client_id,
+                "client_secret": setup.client_secret,
+                "portal_secret_key": setup.portal_secret_key,
+            },
+            handle,
+        )
+    return setup
+
+
+def describe(setup: DemoSetup, issuer: str, portal_url: str) -> str:
+    lines = [
+        "",
+        f"  Demo portal:  {portal_url}/   (open this, click “Sign in with e-ID”)",
+        f"  Provider:     {issuer}/.well-known/openid-configuration",
+        "",
+        "  Sandbox accounts (public test data):",
+        "  citizen ID     password            TOTP secret (add to an authenticator app)",
+    ]
+    for sandbox in SANDBOX:
+        secret = sandbox.totp_secret or "— (password only: loa1)"
+        lines.append(f"  {sandbox.record.citizen_id}   {sandbox.password:<18}  {secret}")
+    lines += ["", "  Press Ctrl+C to stop.", ""]
+    return "\n".join(lines)

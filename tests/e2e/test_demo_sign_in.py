@@ -1,0 +1,122 @@
+"""`idp demo` for real: the provider and the demo portal under gunicorn on loopback, and a
+citizen signing in through both with an HTTP client that follows the pages as a browser does."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urljoin
+
+import pytest
+import pyotp
+import requests
+from bs4 import BeautifulSoup
+
+from idp.sandbox import SANDBOX
+
+pytestmark = pytest.mark.e2e
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "idp demo exited early"
+        try:
+            requests.get(url, timeout=2)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.3)
+    raise TimeoutError(url)
+
+
+@dataclass(frozen=True)
+class Demo:
+    issuer: str
+    portal: str
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    instance: Path = tmp_path_factory.mktemp("demo-instance")
+    idp_port, portal_port = _free_port(), _free_port()
+    issuer = f"http://localhost:{idp_port}"
+    env = {
+        **os.environ,
+        "IDP_ISSUER": issuer,
+        "IDP_INSTANCE_PATH": str(instance),
+        "IDP_DATABASE_URL": f"sqlite:///{instance / 'idp.sqlite3'}",
+    }
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "idp"), "demo", "--idp-port", str(idp_port),
+         "--portal-port", str(portal_port)],
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        _wait_until_up(f"{issuer}/.well-known/openid-configuration", process)
+        portal = f"http://127.0.0.1:{portal_port}"
+        _wait_until_up(portal + "/", process)
+        yield Demo(issuer, portal)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)
+
+
+def _submit(browser: requests.Session, page: requests.Response, data: dict[str, str],
+            button: tuple[str, str] | None = None) -> requests.Response:
+    soup = BeautifulSoup(page.text, "html.parser")
+    form = soup.find("form", method="post")
+    assert form is not None, page.text
+    fields = {str(i["name"]): str(i.get("value", "")) for i in form.select("input[type=hidden]")}
+    if button:
+        fields[button[0]] = button[1]
+    action = urljoin(page.url, str(form.get("action") or page.url))
+    return browser.post(action, data={**fields, **data}, timeout=30)
+
+
+def test_a_citizen_signs_in_on_the_demo_portal(demo: Demo) -> None:
+    sandbox = SANDBOX[0]
+    assert sandbox.totp_secret
+    browser = requests.Session()
+    home = browser.get(demo.portal + "/", timeout=10)
+    link = BeautifulSoup(home.text, "html.parser").select_one("a[data-action=sign-in]")
+    assert link is not None
+
+    sign_in = browser.get(urljoin(home.url, str(link["href"])), timeout=10)
+    assert sign_in.url.startswith(demo.issuer + "/signin/")
+    otp_page = _submit(browser, sign_in, {"citizen_id": sandbox.record.citizen_id,
+                                          "password": sandbox.password})
+    assert otp_page.url.endswith("/otp"), otp_page.text
+    consent = _submit(browser, otp_page, {"otp": pyotp.TOTP(sandbox.totp_secret).now()})
+    assert "/consent/" in consent.url, consent.text
+    me = _submit(browser, consent, {}, button=("decision", "allow"))
+
+    assert me.url == demo.portal + "/me", me.text
+    page = BeautifulSoup(me.text, "html.parser")
+    claim = {str(dd["data-claim"]): dd for dd in page.select("dd[data-claim]")}
+    assert claim["name"].get_text(strip=True) == "Nguyễn Văn An"
+    assert claim["birthdate"]["data-value"] == "1990-05-14"
+    assert claim["citizen_id"].get_text(strip=True) == sandbox.record.citizen_id
+
+
+def test_a_wrong_password_changes_nothing_and_says_why_generically(demo: Demo) -> None:
+    browser = requests.Session()
+    home = browser.get(demo.portal + "/login", timeout=10)
+    refused = _submit(browser, home, {"citizen_id": SANDBOX[0].record.citizen_id,
+                                      "password": "wrong password entirely"})
+    assert refused.status_code == 401
+    assert SANDBOX[0].record.citizen_id not in refused.text
