@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin
 
-import pytest
 import pyotp
+import pytest
 import requests
 from bs4 import BeautifulSoup
 
@@ -60,8 +60,14 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         "IDP_DATABASE_URL": f"sqlite:///{instance / 'idp.sqlite3'}",
     }
     process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "idp"), "demo", "--idp-port", str(idp_port),
-         "--portal-port", str(portal_port)],
+        [
+            str(Path(sys.executable).parent / "idp"),
+            "demo",
+            "--idp-port",
+            str(idp_port),
+            "--portal-port",
+            str(portal_port),
+        ],
         env=env,
         start_new_session=True,
     )
@@ -76,8 +82,12 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
             process.wait(timeout=30)
 
 
-def _submit(browser: requests.Session, page: requests.Response, data: dict[str, str],
-            button: tuple[str, str] | None = None) -> requests.Response:
+def _submit(
+    browser: requests.Session,
+    page: requests.Response,
+    data: dict[str, str],
+    button: tuple[str, str] | None = None,
+) -> requests.Response:
     soup = BeautifulSoup(page.text, "html.parser")
     form = soup.find("form", method="post")
     assert form is not None, page.text
@@ -98,8 +108,9 @@ def test_a_citizen_signs_in_on_the_demo_portal(demo: Demo) -> None:
 
     sign_in = browser.get(urljoin(home.url, str(link["href"])), timeout=10)
     assert sign_in.url.startswith(demo.issuer + "/signin/")
-    otp_page = _submit(browser, sign_in, {"citizen_id": sandbox.record.citizen_id,
-                                          "password": sandbox.password})
+    otp_page = _submit(
+        browser, sign_in, {"citizen_id": sandbox.record.citizen_id, "password": sandbox.password}
+    )
     assert otp_page.url.endswith("/otp"), otp_page.text
     consent = _submit(browser, otp_page, {"otp": pyotp.TOTP(sandbox.totp_secret).now()})
     assert "/consent/" in consent.url, consent.text
@@ -116,7 +127,10 @@ def test_a_citizen_signs_in_on_the_demo_portal(demo: Demo) -> None:
 def test_a_wrong_password_changes_nothing_and_says_why_generically(demo: Demo) -> None:
     browser = requests.Session()
     home = browser.get(demo.portal + "/login", timeout=10)
-    refused = _submit(browser, home, {"citizen_id": SANDBOX[0].record.citizen_id,
-                                      "password": "wrong password entirely"})
+    refused = _submit(
+        browser,
+        home,
+        {"citizen_id": SANDBOX[0].record.citizen_id, "password": "wrong password entirely"},
+    )
     assert refused.status_code == 401
     assert SANDBOX[0].record.citizen_id not in refused.text
