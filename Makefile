@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
+# Message catalogues are compiled here, never committed.
+MO := $(patsubst %.po,%.mo,$(wildcard idp/translations/*/LC_MESSAGES/messages.po))
+
 .DEFAULT_GOAL := help
 .PHONY: help demo test lint format clean
 
@@ -16,10 +19,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev,postgres]'
 	touch $(STAMP)
 
-demo: $(STAMP) ## Set up the sandbox and run the provider (:5000) and the demo portal (:5001)
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile -i $< -o $@
+
+demo: $(STAMP) $(MO) ## Set up the sandbox and run the provider (:5000) and the demo portal (:5001)
 	$(BIN)/idp demo
 
-test: $(STAMP) lint ## Lint, type-check and run every test (PostgreSQL too when IDP_TEST_DATABASE_URL is set)
+test: $(STAMP) $(MO) lint ## Lint, type-check and run every test (PostgreSQL too when IDP_TEST_DATABASE_URL is set)
 	$(BIN)/pytest
 
 lint: $(STAMP) ## ruff check, ruff format --check, mypy

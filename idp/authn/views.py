@@ -23,7 +23,14 @@ from idp.pages import expired_page
 log = logging.getLogger(__name__)
 blueprint = Blueprint("authn", __name__, url_prefix="/signin")
 
-GENERIC_FAILURE = "The details you entered are not correct. Check them and try again."
+
+
+def N_(message: str) -> str:  # noqa: N802 (the gettext name Babel extracts by default)
+    """Mark ``message`` for the catalogues; it is translated where it is shown, by ``_()``."""
+    return message
+
+
+GENERIC_FAILURE = N_("The details you entered are not correct. Check them and try again.")
 
 
 def _finish_sign_in(

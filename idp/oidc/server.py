@@ -9,6 +9,7 @@ replay revoking what the code produced; ID tokens signed with our keys and the i
 from __future__ import annotations
 
 import hashlib
+import json
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,13 +19,13 @@ from typing import Any, ClassVar
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
 from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Request
 from authlib.oauth2.rfc6749 import OAuth2Request
-from authlib.oauth2.rfc6749.errors import InvalidRequestError, InvalidScopeError
+from authlib.oauth2.rfc6749.errors import InvalidRequestError, InvalidScopeError, OAuth2Error
 from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oauth2.rfc6750 import BearerTokenValidator
 from authlib.oauth2.rfc7636 import CodeChallenge, create_s256_code_challenge
 from authlib.oidc.core.grants import OpenIDCode
-from flask import Flask, current_app
+from flask import Flask, Response, abort, current_app
 from flask import request as flask_request
 from joserfc.jwk import Key
 from sqlalchemy import and_, select, update
@@ -315,8 +316,26 @@ def _save_token(token: dict[str, Any], request: OAuth2Request) -> None:
     db.session.commit()
 
 
+class BearerProtector(ResourceProtector):
+    def raise_error_response(self, error: OAuth2Error) -> None:
+        """RFC 6750 §3: challenge with the ``Bearer`` scheme; a request that carried no token
+        gets no error code (§3.1), any other failure the RFC's code."""
+        if error.error == "missing_authorization":
+            challenge, body = "Bearer", {"error": "invalid_request"}
+        else:
+            body = dict(error.get_body())
+            challenge = f'Bearer error="{error.error}"'
+        response = Response(
+            json.dumps(body),
+            status=error.status_code,
+            mimetype="application/json",
+            headers={"WWW-Authenticate": challenge, "Cache-Control": "no-store"},
+        )
+        abort(response)
+
+
 server = Server()
-require_token = ResourceProtector()
+require_token = BearerProtector()
 
 
 def init_app(app: Flask) -> None:

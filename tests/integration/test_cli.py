@@ -1,0 +1,136 @@
+"""The `idp` command against a real database."""
+
+from __future__ import annotations
+
+import json
+
+import pyotp
+import pytest
+from flask import Flask
+from sqlalchemy import text
+
+from idp.cli import main
+from idp.config import ConfigurationError
+from idp.database import check_schema_current
+from idp.extensions import db
+from tests.factories import make_citizen
+
+
+def run(app: Flask, *args: str, stdin: str | None = None) -> tuple[int, str]:
+    result = app.test_cli_runner().invoke(main, list(args), input=stdin)
+    return result.exit_code, result.output
+
+
+def test_init_creates_one_key_per_algorithm_and_is_idempotent(app: Flask) -> None:
+    code, output = run(app, "init")
+    assert code == 0, output
+    assert "ES256" in output
+    assert "RS256" in output
+    code, output = run(app, "init")
+    assert "signing key" not in output
+    code, output = run(app, "keys", "list", "--json")
+    assert sorted(k["alg"] for k in json.loads(output)) == ["ES256", "RS256"]
+
+
+def test_keys_rotate_adds_a_published_key(app: Flask) -> None:
+    run(app, "init")
+    code, output = run(app, "keys", "rotate", "--alg", "ES256")
+    assert code == 0
+    assert len(json.loads(run(app, "keys", "list", "--json")[1])) == 3
+
+
+def test_accounts_create_with_totp(app: Flask) -> None:
+    with app.app_context():
+        make_citizen()
+    code, output = run(
+        app,
+        "accounts",
+        "create",
+        "087084000999",
+        "--password-stdin",
+        "--with-totp",
+        "--json",
+        stdin="a long sandbox password\n",
+    )
+    assert code == 0, output
+    data = json.loads(output)
+    uri = pyotp.parse_uri(data["otpauth_uri"])
+    assert isinstance(uri, pyotp.TOTP)
+    assert uri.digits == 6
+    assert "a long sandbox password" not in output
+
+
+@pytest.mark.parametrize(
+    ("citizen_id", "message"),
+    [("001090012345", "no citizen"), ("087084000999", "already has an account")],
+)
+def test_accounts_create_refuses(app: Flask, citizen_id: str, message: str) -> None:
+    with app.app_context():
+        make_citizen()
+    run(app, "accounts", "create", "087084000999", "--password-stdin", stdin="first one pw\n")
+    code, output = run(
+        app, "accounts", "create", citizen_id, "--password-stdin", stdin="another password\n"
+    )
+    assert code == 1
+    assert message in output
+
+
+def test_clients_create_list_show(app: Flask) -> None:
+    code, output = run(
+        app,
+        "clients",
+        "create",
+        "--name",
+        "Cổng thuế",
+        "--redirect-uri",
+        "https://thue.example.vn/cb",
+        "--scope",
+        "openid profile",
+        "--json",
+    )
+    assert code == 0, output
+    created = json.loads(output)
+    assert len(created["client_secret"]) >= 43
+    listed = json.loads(run(app, "clients", "list", "--json")[1])
+    assert [c["client_id"] for c in listed] == [created["client_id"]]
+    shown = json.loads(run(app, "clients", "show", created["client_id"])[1])
+    assert shown["sector"] == "thue.example.vn"
+    assert shown["subject_type"] == "pairwise"
+    assert created["client_secret"] not in json.dumps(shown)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--redirect-uri", "http://thue.example.vn/cb"], "must use https"),
+        (["--redirect-uri", "https://thue.example.vn/cb#x"], "fragment"),
+        (["--redirect-uri", "https://a.vn/cb", "--scope", "openid wishes"], "unknown scope"),
+        (["--redirect-uri", "https://a.vn/cb", "--scope", "profile"], "must include openid"),
+        (["--redirect-uri", "https://a.vn/cb", "--auth-method", "private_key_jwt"], "jwks_uri"),
+    ],
+)
+def test_clients_create_refuses_bad_registrations(
+    app: Flask, args: list[str], message: str
+) -> None:
+    if "--scope" not in args:
+        args = [*args, "--scope", "openid"]
+    code, output = run(app, "clients", "create", "--name", "x", *args)
+    assert code == 1
+    assert message in output
+
+
+def test_a_schema_behind_the_code_is_refused(app: Flask) -> None:
+    check_schema_current(app)  # the suite's database is current
+    with app.app_context():
+        (revision,) = db.session.execute(text("SELECT version_num FROM alembic_version")).one()
+        db.session.execute(text("DELETE FROM alembic_version"))
+        db.session.commit()
+    try:
+        with pytest.raises(ConfigurationError, match="idp init"):
+            check_schema_current(app)
+    finally:
+        with app.app_context():
+            db.session.execute(
+                text("INSERT INTO alembic_version (version_num) VALUES (:r)"), {"r": revision}
+            )
+            db.session.commit()
