@@ -7,6 +7,7 @@ import secrets
 
 from flask import Flask, Response, render_template, request, session
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -57,8 +58,25 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+# Werkzeug names its errors in English only; these are the ones a citizen may meet.
+HTTP_ERROR_TITLES = {
+    400: _l("Bad Request"),
+    403: _l("Forbidden"),
+    404: _l("Not Found"),
+    405: _l("Method Not Allowed"),
+    413: _l("Request Entity Too Large"),
+    429: _l("Too Many Requests"),
+    500: _l("Internal Server Error"),
+    503: _l("Service Unavailable"),
+}
+
+
+def http_error_title(error: HTTPException) -> str:
+    return str(HTTP_ERROR_TITLES.get(error.code or 0, error.name))
+
+
 def http_error_page(error: HTTPException) -> tuple[str, int]:
-    return error_page(str(error.name), _("The page could not be shown."), error.code or 500)
+    return error_page(http_error_title(error), _("The page could not be shown."), error.code or 500)
 
 
 def init_app(app: Flask) -> None:
@@ -75,7 +93,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[str, int]:
-        return error_page(str(error.name), _("The page could not be shown."), error.code or 500)
+        return error_page(
+            http_error_title(error), _("The page could not be shown."), error.code or 500
+        )
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> tuple[str, int]:

@@ -24,7 +24,6 @@ log = logging.getLogger(__name__)
 blueprint = Blueprint("authn", __name__, url_prefix="/signin")
 
 
-
 def N_(message: str) -> str:  # noqa: N802 (the gettext name Babel extracts by default)
     """Mark ``message`` for the catalogues; it is translated where it is shown, by ``_()``."""
     return message
