@@ -48,6 +48,19 @@ def init() -> None:
 
 
 @main.command()
+@with_appcontext
+def cleanup() -> None:
+    """Delete expired transactions, codes, tokens and sessions (run it from cron)."""
+    from idp.cleanup import purge_expired
+
+    purged = purge_expired()
+    click.echo(
+        f"deleted {purged.transactions} transactions, {purged.codes} codes, "
+        f"{purged.tokens} tokens, {purged.sessions} sessions"
+    )
+
+
+@main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)

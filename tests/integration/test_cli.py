@@ -27,6 +27,7 @@ def test_init_creates_one_key_per_algorithm_and_is_idempotent(app: Flask) -> Non
     assert "ES256" in output
     assert "RS256" in output
     code, output = run(app, "init")
+    assert code == 0
     assert "signing key" not in output
     code, output = run(app, "keys", "list", "--json")
     assert sorted(k["alg"] for k in json.loads(output)) == ["ES256", "RS256"]
@@ -35,7 +36,7 @@ def test_init_creates_one_key_per_algorithm_and_is_idempotent(app: Flask) -> Non
 def test_keys_rotate_adds_a_published_key(app: Flask) -> None:
     run(app, "init")
     code, output = run(app, "keys", "rotate", "--alg", "ES256")
-    assert code == 0
+    assert code == 0, output
     assert len(json.loads(run(app, "keys", "list", "--json")[1])) == 3
 
 
