@@ -9,8 +9,8 @@ replay revoking what the code produced; ID tokens signed with our keys and the i
 from __future__ import annotations
 
 import hashlib
-import json
 import hmac
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
