@@ -121,7 +121,14 @@ def flow(app: Flask) -> Iterator[Flow]:
             make_citizen()
             secret = make_account()
             portal = make_portal()
-        yield Flow(app.test_client(), portal, secret, advance)
+        yield Flow(english(app), portal, secret, advance)
+
+
+def english(app: Flask) -> FlaskClient:
+    """A browser that asks for English pages (Vietnamese is the default)."""
+    browser = app.test_client()
+    browser.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return browser
 
 
 __all__ = ["Flow", "form_fields", "query"]

@@ -12,7 +12,7 @@ from joserfc.jwk import KeySet
 from idp import clock
 from idp.keys.store import ensure_keys
 from tests.factories import make_account, make_citizen, make_portal
-from tests.integration.conftest import START, Flow
+from tests.integration.conftest import START, Flow, english
 
 ISSUER = "http://localhost:5000"
 
@@ -46,7 +46,7 @@ def _flow_for(app: Flask, **portal: str) -> Iterator[Flow]:
             make_citizen()
             secret = make_account()
             registered = make_portal(**portal)
-        yield Flow(app.test_client(), registered, secret, advance)
+        yield Flow(english(app), registered, secret, advance)
 
 
 @pytest.fixture
@@ -147,7 +147,7 @@ def test_password_only_account_cannot_reach_loa2(app: Flask) -> None:
         make_citizen()
         make_account(with_totp=False)
         portal = make_portal()
-    flow = Flow(app.test_client(), portal, None, advance)
+    flow = Flow(english(app), portal, None, advance)
     response = flow.sign_in(flow.authorize())
     callback = flow.follow_to_portal(response)
     assert callback["error"] == "unmet_authentication_requirements"
