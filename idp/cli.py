@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 from flask import current_app
@@ -243,13 +244,18 @@ def keys_rotate(alg: str) -> None:
 
 
 @main.command()
-@click.option("--idp-port", default=5000, show_default=True, type=int)
 @click.option("--portal-port", default=5001, show_default=True, type=int)
 @with_appcontext
-def demo(idp_port: int, portal_port: int) -> None:
-    """Set up the sandbox and run the provider and the demo portal."""
+def demo(portal_port: int) -> None:
+    """Set up the sandbox and run the provider (on IDP_ISSUER's port) and the demo portal."""
     from idp import sandbox
 
+    issuer = urlsplit(current_app.config["ISSUER"])
+    if current_app.config["ENV"] == "production":
+        raise click.ClickException("idp demo seeds public sandbox passwords: not in production")
+    if issuer.hostname not in ("localhost", "127.0.0.1"):
+        raise click.ClickException("idp demo serves on loopback: IDP_ISSUER must be localhost")
+    idp_port = issuer.port or 80
     upgrade_to_latest()
     ensure_keys()
     portal_url = f"http://127.0.0.1:{portal_port}"

@@ -91,6 +91,8 @@ def load(instance_path: Path, environ: Mapping[str, str] = os.environ) -> dict[s
     if not issuer.startswith(("https://", "http://")):
         raise ConfigurationError("IDP_ISSUER must be an http(s) URL")
 
+    if values["DEFAULT_LOCALE"] not in ("vi", "en"):
+        raise ConfigurationError("IDP_DEFAULT_LOCALE must be 'vi' or 'en'")
     missing = [s.name for s in SETTINGS if s.secret and not values[s.name]]
     if env == "production":
         if not issuer.startswith("https://"):
@@ -111,7 +113,8 @@ def load(instance_path: Path, environ: Mapping[str, str] = os.environ) -> dict[s
     return {
         **values,
         "SQLALCHEMY_DATABASE_URI": values["DATABASE_URL"],
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Query parameters (citizen-ID numbers among them) never reach an error message or log.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         "SESSION_COOKIE_NAME": "idp_session",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

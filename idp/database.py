@@ -12,7 +12,7 @@ from flask_migrate import upgrade
 from idp.config import ConfigurationError
 from idp.extensions import db, migrate
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 def head_revision() -> str:

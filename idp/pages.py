@@ -32,6 +32,15 @@ def current_locale() -> str:
     return request.accept_languages.best_match(LOCALES) or current_app.config["DEFAULT_LOCALE"]
 
 
+def remember_ui_locale(ui_locales: str) -> None:
+    """OIDC Core §3.1.2.1 ``ui_locales``: the first supported language the portal names."""
+    for tag in ui_locales.split():
+        language = tag.split("-")[0].lower()
+        if language in LOCALES:
+            session["locale"] = language
+            return
+
+
 def error_page(title: str, message: str, status: int) -> tuple[str, int]:
     """A page for the citizen, with a reference id that the log carries too."""
     reference = secrets.token_hex(6)

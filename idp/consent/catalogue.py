@@ -134,15 +134,6 @@ CATALOGUE: tuple[Scope, ...] = (
             "en": "Your vaccination history",
         },
     ),
-    Scope(
-        "offline_access",
-        (),
-        "loa1",
-        {
-            "vi": "Tiếp tục truy cập khi bạn không còn đăng nhập",
-            "en": "Keep access after you have signed out",
-        },
-    ),
 )
 
 SCOPES: dict[str, Scope] = {scope.name: scope for scope in CATALOGUE}

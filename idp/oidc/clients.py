@@ -16,7 +16,7 @@ from idp.extensions import db
 from idp.keys.store import SUPPORTED_ALGS
 from idp.models import Client
 
-AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
+AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
 
 
 class RegistrationError(ValueError):
@@ -76,8 +76,6 @@ def register_client(
         raise RegistrationError("scope: must include openid")
     if auth_method not in AUTH_METHODS:
         raise RegistrationError(f"auth_method: must be one of {', '.join(AUTH_METHODS)}")
-    if auth_method == "private_key_jwt" and not jwks_uri:
-        raise RegistrationError("jwks_uri: required for private_key_jwt")
     if subject_type not in ("pairwise", "public"):
         raise RegistrationError("subject_type: must be pairwise or public")
     if id_token_alg not in SUPPORTED_ALGS:

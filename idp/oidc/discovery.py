@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from idp.consent.catalogue import ACR_ORDER, SCOPES, supported_claims
+from idp.consent.catalogue import SCOPES, supported_claims
 from idp.keys.store import SUPPORTED_ALGS
 from idp.pages import LOCALES
+
+# The levels the sign-in pages reach today: password (loa1), password and TOTP (loa2).
+ISSUED_ACRS = ("loa1", "loa2")
 
 
 def provider_metadata(issuer: str) -> dict[str, Any]:
@@ -33,7 +36,7 @@ def provider_metadata(issuer: str) -> dict[str, Any]:
         "claims_parameter_supported": False,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
-        "acr_values_supported": list(ACR_ORDER),
+        "acr_values_supported": list(ISSUED_ACRS),
         "ui_locales_supported": list(LOCALES),
         "authorization_response_iss_parameter_supported": True,
     }

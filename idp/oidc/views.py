@@ -26,7 +26,7 @@ from idp.oidc.discovery import provider_metadata
 from idp.oidc.server import require_token, server, stored_request
 from idp.oidc.subject import subject_for
 from idp.oidc.transactions import advance, load_transaction, open_transaction
-from idp.pages import error_page, expired_page, http_error_page
+from idp.pages import error_page, expired_page, http_error_page, remember_ui_locale
 from idp.population.registry import project_claims
 
 log = logging.getLogger(__name__)
@@ -105,6 +105,7 @@ def authorize() -> ResponseReturnValue:
         return authorization_error(error, state)
 
     params = {key: str(request.values[key]) for key in request.values}
+    remember_ui_locale(params.get("ui_locales", ""))
     scopes = grant.request.scope.split()
     prompts = params.get("prompt", "").split()
     needs_login = (

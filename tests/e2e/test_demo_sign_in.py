@@ -1,17 +1,8 @@
-"""`idp demo` for real: the provider and the demo portal under gunicorn on loopback, and a
-citizen signing in through both with an HTTP client that follows the pages as a browser does."""
+"""A citizen signs in through `idp demo` with an HTTP client that follows the pages as a browser
+does (forms, cookies, redirects), so every step is checked without a browser too."""
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urljoin
 
 import pyotp
@@ -20,66 +11,9 @@ import requests
 from bs4 import BeautifulSoup
 
 from idp.sandbox import SANDBOX
+from tests.e2e.conftest import Demo
 
 pytestmark = pytest.mark.e2e
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "idp demo exited early"
-        try:
-            requests.get(url, timeout=2)
-            return
-        except requests.ConnectionError:
-            time.sleep(0.3)
-    raise TimeoutError(url)
-
-
-@dataclass(frozen=True)
-class Demo:
-    issuer: str
-    portal: str
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    instance: Path = tmp_path_factory.mktemp("demo-instance")
-    idp_port, portal_port = _free_port(), _free_port()
-    issuer = f"http://localhost:{idp_port}"
-    env = {
-        **os.environ,
-        "IDP_ISSUER": issuer,
-        "IDP_INSTANCE_PATH": str(instance),
-        "IDP_DATABASE_URL": f"sqlite:///{instance / 'idp.sqlite3'}",
-    }
-    process = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "idp"),
-            "demo",
-            "--idp-port",
-            str(idp_port),
-            "--portal-port",
-            str(portal_port),
-        ],
-        env=env,
-        start_new_session=True,
-    )
-    try:
-        _wait_until_up(f"{issuer}/.well-known/openid-configuration", process)
-        portal = f"http://127.0.0.1:{portal_port}"
-        _wait_until_up(portal + "/", process)
-        yield Demo(issuer, portal)
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=30)
 
 
 def _submit(

@@ -107,7 +107,10 @@ def test_clients_create_list_show(app: Flask) -> None:
         (["--redirect-uri", "https://thue.example.vn/cb#x"], "fragment"),
         (["--redirect-uri", "https://a.vn/cb", "--scope", "openid wishes"], "unknown scope"),
         (["--redirect-uri", "https://a.vn/cb", "--scope", "profile"], "must include openid"),
-        (["--redirect-uri", "https://a.vn/cb", "--auth-method", "private_key_jwt"], "jwks_uri"),
+        (
+            ["--redirect-uri", "https://a.vn/cb", "--auth-method", "private_key_jwt"],
+            "invalid choice",
+        ),
     ],
 )
 def test_clients_create_refuses_bad_registrations(
@@ -116,7 +119,7 @@ def test_clients_create_refuses_bad_registrations(
     if "--scope" not in args:
         args = [*args, "--scope", "openid"]
     code, output = run(app, "clients", "create", "--name", "x", *args)
-    assert code == 1
+    assert code in (1, 2)  # 2: click refused the option itself
     assert message in output
 
 

@@ -1,0 +1,84 @@
+"""`idp demo` for real: the provider and the demo portal under gunicorn on loopback, started
+once per module by the same command a newcomer runs."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport:
+    """Remember a failed test body, so fixtures can save screenshots as artefacts."""
+    report: pytest.TestReport = yield
+    if report.when == "call" and report.failed:
+        item.stash[FAILED] = True
+    return report
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "idp demo exited early"
+        try:
+            requests.get(url, timeout=2)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.3)
+    raise TimeoutError(url)
+
+
+@dataclass(frozen=True)
+class Demo:
+    issuer: str
+    portal: str
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    instance: Path = tmp_path_factory.mktemp("demo-instance")
+    idp_port, portal_port = _free_port(), _free_port()
+    issuer = f"http://localhost:{idp_port}"
+    env = {
+        **os.environ,
+        "IDP_ISSUER": issuer,
+        "IDP_INSTANCE_PATH": str(instance),
+        "IDP_DATABASE_URL": f"sqlite:///{instance / 'idp.sqlite3'}",
+    }
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "idp"),
+            "demo",
+            "--portal-port",
+            str(portal_port),
+        ],
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        _wait_until_up(f"{issuer}/.well-known/openid-configuration", process)
+        portal = f"http://127.0.0.1:{portal_port}"
+        _wait_until_up(portal + "/", process)
+        yield Demo(issuer, portal)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)
