@@ -39,9 +39,9 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
     while time.monotonic() < deadline:
         assert process.poll() is None, "idp demo exited early"
         try:
-            requests.get(url, timeout=2)
+            requests.get(url, timeout=5)
             return
-        except requests.ConnectionError:
+        except requests.RequestException:
             time.sleep(0.3)
     raise TimeoutError(url)
 
@@ -52,7 +52,7 @@ class Demo:
     portal: str
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     instance: Path = tmp_path_factory.mktemp("demo-instance")
     idp_port, portal_port = _free_port(), _free_port()

@@ -109,7 +109,7 @@ def test_clients_create_list_show(app: Flask) -> None:
         (["--redirect-uri", "https://a.vn/cb", "--scope", "profile"], "must include openid"),
         (
             ["--redirect-uri", "https://a.vn/cb", "--auth-method", "private_key_jwt"],
-            "invalid choice",
+            "is not one of",
         ),
     ],
 )
