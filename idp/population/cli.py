@@ -33,14 +33,14 @@ population = AppGroup("population", help="The population registry: seed, import,
     help="Makes the run repeatable: the same seed gives the same citizens. Default: random.",
 )
 def seed_command(count: int, seed_value: int | None) -> None:
-    """Add COUNT generated sandbox citizens, with valid citizen-ID numbers and linked records."""
+    """Add generated sandbox citizens, with valid citizen-ID numbers and linked records."""
     if seed_value is None:
         seed_value = secrets.randbelow(2**31)
     started = time.perf_counter()
     with click.progressbar(length=count, label="Seeding citizens") as bar:
         result = seed(count, seed_value, progress=bar.update)
     elapsed = time.perf_counter() - started
-    click.echo(f"Added {result.created} citizens in {elapsed:.1f} s (seed {seed_value}).")
+    click.echo(f"Added {_count(result.created, 'citizen')} in {elapsed:.1f} s (seed {seed_value}).")
     if result.renumbered:
         click.echo(
             f"{result.renumbered} generated numbers were already registered and were replaced."
@@ -77,11 +77,11 @@ def import_command(file: Path, rejects: Path | None) -> None:
     if report.invalid_lines:
         _echo_errors(report)
     click.echo(
-        f"Imported {result.created + result.updated} citizens "
+        f"Imported {_count(result.created + result.updated, 'citizen')} "
         f"({result.created} new, {result.updated} updated)."
     )
     if rejects is not None:
-        click.echo(f"Rejected {report.invalid_lines} invalid lines, copied to {rejects}.")
+        click.echo(f"Rejected {_count(report.invalid_lines, 'invalid line')}, copied to {rejects}.")
 
 
 def _echo_errors(report: ValidationReport) -> None:
@@ -211,6 +211,10 @@ def _describe(citizen: Citizen) -> str:
         lines.append(f"\n{title}")
         lines.append(_table(headers, rows) if rows else "  none")
     return "\n".join(lines)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _pairs(pairs: Sequence[tuple[str, str]]) -> str:

@@ -148,11 +148,13 @@ def _validate(path: Path, rejects: Path | None) -> tuple[ValidationReport, set[i
 
 def _check_line(raw: bytes, number: int, first_seen: dict[int, int]) -> tuple[FieldError, ...]:
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8").rstrip("\r\n")
     except UnicodeDecodeError as error:
         return (FieldError(SYNTAX, f"not valid UTF-8 at byte {error.start + 1}"),)
     try:
-        document = json.loads(text, object_pairs_hook=_refuse_duplicate_keys)
+        document = json.loads(
+            text, object_pairs_hook=_refuse_duplicate_keys, parse_constant=_refuse_constant
+        )
     except json.JSONDecodeError as error:
         return (FieldError(SYNTAX, f"{error.msg} at column {error.colno}"),)
     except ValueError as error:
@@ -175,6 +177,10 @@ def _refuse_duplicate_keys(pairs: list[tuple[str, object]]) -> dict[str, object]
             raise ValueError(f"the key {json.dumps(key)} appears twice in one object")
         document[key] = value
     return document
+
+
+def _refuse_constant(name: str) -> object:
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def _lines(handle: BinaryIO) -> Iterator[tuple[int, bytes]]:

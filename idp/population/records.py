@@ -125,12 +125,16 @@ _ASCII_LETTERS_AND_DIGITS: Final = re.compile(r"[A-Za-z0-9]+")
 _EMAIL: Final = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 # E.164 (at most 15 digits, no leading 0) or a national number with its trunk prefix 0.
 _PHONE: Final = re.compile(r"\+[1-9][0-9]{6,14}|0[0-9]{8,10}")
+# Control, format, surrogate, private-use and unassigned characters, and line and paragraph breaks.
+_NOT_IN_ONE_LINE: Final = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 _NAME_PUNCTUATION: Final = frozenset(" -'’")
 _PLATE_PUNCTUATION: Final = frozenset(" -.")
 
 
 def single_line(value: str) -> str | None:
-    if any(unicodedata.category(character).startswith("C") for character in value):
+    if value.isprintable():  # fast path: no character of the categories C or Z but the space
+        return None
+    if any(unicodedata.category(character) in _NOT_IN_ONE_LINE for character in value):
         return "must not contain control characters or line breaks"
     return None
 

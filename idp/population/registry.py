@@ -12,7 +12,18 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Final, TypeVar
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Table,
+    any_,
+    bindparam,
+    delete,
+    insert,
+    inspect,
+    select,
+    update,
+)
 
 from idp import clock
 from idp.extensions import db
@@ -41,6 +52,7 @@ from idp.population.records import (
 LOOKUP_CHUNK: Final = 500
 COUNTRY_NAMES: Final[Mapping[str, str]] = {"VN": "Việt Nam"}
 VIETNAM_CALLING_CODE: Final = "+84"
+_Item = TypeVar("_Item")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,25 +68,6 @@ def find_by_citizen_id(number: str) -> Citizen | None:
     return db.session.scalar(select(Citizen).where(Citizen.citizen_id == number))
 
 
-def find_many(numbers: Iterable[str]) -> dict[str, Citizen]:
-    """The citizens among ``numbers`` who are in the registry, by number."""
-    found: dict[str, Citizen] = {}
-    for chunk in _chunks(list(dict.fromkeys(numbers)), LOOKUP_CHUNK):
-        for citizen in db.session.scalars(select(Citizen).where(Citizen.citizen_id.in_(chunk))):
-            found[citizen.citizen_id] = citizen
-    return found
-
-
-def existing_numbers(numbers: Iterable[str]) -> set[str]:
-    """Those of ``numbers`` that the registry already holds (reads the index only)."""
-    found: set[str] = set()
-    for chunk in _chunks(list(dict.fromkeys(numbers)), LOOKUP_CHUNK):
-        found.update(
-            db.session.scalars(select(Citizen.citizen_id).where(Citizen.citizen_id.in_(chunk)))
-        )
-    return found
-
-
 def list_citizens(limit: int, *, after: str | None = None) -> list[Citizen]:
     """Up to ``limit`` citizens in order of number, starting after the number ``after`` (paging
     by key, so that a page far into a large registry costs no more than the first)."""
@@ -84,29 +77,81 @@ def list_citizens(limit: int, *, after: str | None = None) -> list[Citizen]:
     return list(db.session.scalars(query))
 
 
+def existing_numbers(numbers: Iterable[str]) -> set[str]:
+    """Those of ``numbers`` that the registry already holds (reads the index only)."""
+    return set(_primary_keys(numbers))
+
+
+def _primary_keys(numbers: Iterable[str]) -> dict[str, int]:
+    """The primary key of each of ``numbers`` that is registered, by number."""
+    found: dict[str, int] = {}
+    citizens = _table(Citizen)
+    for chunk in _chunks(list(dict.fromkeys(numbers)), LOOKUP_CHUNK):
+        query = select(citizens.c.citizen_id, citizens.c.id)
+        query = query.where(_among(citizens.c.citizen_id, chunk))
+        found.update({number: pk for number, pk in db.session.execute(query)})
+    return found
+
+
+def _among(column: ColumnElement[_Item], values: Sequence[_Item]) -> ColumnElement[bool]:
+    """``column IN (…)`` that stays an index look-up on PostgreSQL.
+
+    There a list of hundreds of parameters, once the driver prepares the statement, gets a
+    generic plan that may scan the table and compare each row with every parameter (seconds per
+    query on a growing table); one array parameter is planned as a few index probes.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), ARRAY(column.type)))
+    return column.in_(values)
+
+
 # --- writing ------------------------------------------------------------------------------------
+# Core statements, one executemany per table and batch: ORM objects would cost several times
+# more, for nothing, on the import and seed paths.
+
+LINKED_MODELS: Final = (
+    HealthInsurance,
+    SocialInsurance,
+    DrivingLicense,
+    Vehicle,
+    EducationCredential,
+    Vaccination,
+)
 
 
 def upsert(records: Iterable[CitizenRecord]) -> UpsertCounts:
     """Add the citizens who are new and update those already registered under the same number,
-    replacing all their linked records with the record's. Flushes; the caller commits.
+    replacing all their linked records with the record's. The caller commits.
 
     Of several records with one number, the last wins. Meant for batches of a few thousand.
     """
     latest = {record.citizen_id: record for record in records}
-    now = clock.now()
-    existing = find_many(latest)
-    for number, citizen in existing.items():
-        _overwrite(citizen, latest[number], now)
     db.session.flush()
+    now = clock.now()
+    existing = _primary_keys(latest)
+    if existing:
+        citizens = _table(Citizen)
+        db.session.execute(
+            update(citizens).where(citizens.c.id == bindparam("pk")),
+            [
+                {"pk": pk, **_citizen_columns(latest[number]), "updated_at": now}
+                for number, pk in existing.items()
+            ],
+        )
+        pks = list(existing.values())
+        for model in LINKED_MODELS:
+            table = _table(model)
+            for chunk in _chunks(pks, LOOKUP_CHUNK):
+                db.session.execute(delete(table).where(_among(table.c.citizen_pk, chunk)))
+        _insert_linked((pk, latest[number]) for number, pk in existing.items())
+        _forget_loaded(set(pks))
     new = [record for number, record in latest.items() if number not in existing]
     insert_new(new, now=now)
     return UpsertCounts(created=len(new), updated=len(existing))
 
 
 def insert_new(records: Sequence[CitizenRecord], *, now: datetime | None = None) -> None:
-    """Insert citizens known to be absent, with their linked records, as one executemany per
-    table: no ORM objects, so a batch of thousands costs a handful of statements."""
+    """Insert citizens known to be absent, with their linked records. The caller commits."""
     if not records:
         return
     now = now or clock.now()
@@ -115,61 +160,45 @@ def insert_new(records: Sequence[CitizenRecord], *, now: datetime | None = None)
     # RETURNING in any order, matched by number: insisting on the order of the parameters makes
     # SQLite insert one row per statement.
     inserted = db.session.execute(
-        insert(citizens).returning(citizens.c.id, citizens.c.citizen_id), rows
+        insert(citizens).returning(citizens.c.citizen_id, citizens.c.id), rows
     )
-    pks = {number: pk for pk, number in inserted}
-    linked: dict[type[Base], list[dict[str, object]]] = {
-        HealthInsurance: [],
-        SocialInsurance: [],
-        DrivingLicense: [],
-        Vehicle: [],
-        EducationCredential: [],
-        Vaccination: [],
-    }
-    for record in records:
-        pk = pks[record.citizen_id]
+    pks: dict[str, int] = {number: pk for number, pk in inserted}
+    _insert_linked((pks[record.citizen_id], record) for record in records)
+
+
+def _insert_linked(citizens: Iterable[tuple[int, CitizenRecord]]) -> None:
+    rows: dict[type[Base], list[dict[str, object]]] = {model: [] for model in LINKED_MODELS}
+    for pk, record in citizens:
         if record.health_insurance is not None:
-            linked[HealthInsurance].append(_columns(record.health_insurance, pk))
+            rows[HealthInsurance].append(_columns(record.health_insurance, pk))
         if record.social_insurance is not None:
-            linked[SocialInsurance].append(_columns(record.social_insurance, pk))
-        linked[DrivingLicense].extend(_columns(item, pk) for item in record.driving_licenses)
-        linked[Vehicle].extend(_columns(item, pk) for item in record.vehicles)
-        linked[EducationCredential].extend(_columns(item, pk) for item in record.education)
-        linked[Vaccination].extend(_columns(item, pk) for item in record.vaccinations)
-    for model, model_rows in linked.items():
+            rows[SocialInsurance].append(_columns(record.social_insurance, pk))
+        rows[DrivingLicense].extend(_columns(item, pk) for item in record.driving_licenses)
+        rows[Vehicle].extend(_columns(item, pk) for item in record.vehicles)
+        rows[EducationCredential].extend(_columns(item, pk) for item in record.education)
+        rows[Vaccination].extend(_columns(item, pk) for item in record.vaccinations)
+    for model, model_rows in rows.items():
         if model_rows:
             db.session.execute(insert(_table(model)), model_rows)
 
 
+def _forget_loaded(pks: set[int]) -> None:
+    """Bring the session in line with citizens rewritten by Core statements: reload the citizens
+    on next use, and drop the linked rows it holds for them, which are deleted (on SQLite a new
+    row may even take a deleted one's key). Reads no attribute that would need a query."""
+    for loaded in list(db.session.identity_map.values()):
+        state = inspect(loaded)
+        if isinstance(loaded, Citizen):
+            if state.identity is not None and state.identity[0] in pks:
+                db.session.expire(loaded)
+        elif isinstance(loaded, LINKED_MODELS) and state.dict.get("citizen_pk") in pks:
+            db.session.expunge(loaded)
+
+
 def _table(model: type[Base]) -> Table:
-    """The model's table, for Core statements: ORM bulk inserts cost several times more."""
     table = model.__table__
     assert isinstance(table, Table)
     return table
-
-
-def _overwrite(citizen: Citizen, record: CitizenRecord, now: datetime) -> None:
-    for name, value in _citizen_columns(record).items():
-        setattr(citizen, name, value)
-    citizen.updated_at = now
-    # One-to-one rows are updated in place: a replacement would be inserted before the old row
-    # is deleted, and break the unique constraint on citizen_pk.
-    if record.health_insurance is None:
-        citizen.health_insurance = None
-    elif citizen.health_insurance is None:
-        citizen.health_insurance = HealthInsurance(**_columns(record.health_insurance))
-    else:
-        _assign(citizen.health_insurance, _columns(record.health_insurance))
-    if record.social_insurance is None:
-        citizen.social_insurance = None
-    elif citizen.social_insurance is None:
-        citizen.social_insurance = SocialInsurance(**_columns(record.social_insurance))
-    else:
-        _assign(citizen.social_insurance, _columns(record.social_insurance))
-    citizen.driving_licenses = [DrivingLicense(**_columns(i)) for i in record.driving_licenses]
-    citizen.vehicles = [Vehicle(**_columns(item)) for item in record.vehicles]
-    citizen.education = [EducationCredential(**_columns(item)) for item in record.education]
-    citizen.vaccinations = [Vaccination(**_columns(item)) for item in record.vaccinations]
 
 
 _CITIZEN_COLUMNS: Final = (
@@ -192,19 +221,10 @@ def _citizen_columns(record: CitizenRecord) -> dict[str, object]:
     return {name: getattr(record, name) for name in _CITIZEN_COLUMNS}
 
 
-def _columns(record: LinkedRecord, citizen_pk: int | None = None) -> dict[str, object]:
+def _columns(record: LinkedRecord, citizen_pk: int) -> dict[str, object]:
     """A linked record's column values; its attribute names are the model's column names."""
-    values: dict[str, object] = {
-        field.name: getattr(record, field.name) for field in fields(record)
-    }
-    if citizen_pk is not None:
-        values["citizen_pk"] = citizen_pk
-    return values
-
-
-def _assign(row: object, values: Mapping[str, object]) -> None:
-    for name, value in values.items():
-        setattr(row, name, value)
+    values = {field.name: getattr(record, field.name) for field in fields(record)}
+    return {**values, "citizen_pk": citizen_pk}
 
 
 # --- documents and claims -----------------------------------------------------------------------
@@ -360,8 +380,6 @@ _CLAIM_PROJECTIONS: Final[Mapping[str, Callable[[Citizen], object]]] = {
         for row in _in_order(citizen.vaccinations)
     ],
 }
-
-_Item = TypeVar("_Item")
 
 
 def _chunks(items: Sequence[_Item], size: int) -> Iterable[Sequence[_Item]]:

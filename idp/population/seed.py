@@ -75,9 +75,10 @@ PLATE_SERIES: Final = "ABCDEFGHKLMNPSTUVXYZ"
 MOBILE_PREFIXES: Final = ("32", "33", "34", "35", "36", "37", "38", "39", "70", "76", "77", "78",
                           "79", "81", "82", "83", "84", "85", "86", "88", "89", "90", "91", "93",
                           "94", "96", "97", "98")  # fmt: skip
-# Health-insurance card groups: who pays (Decision 1351/QĐ-BHXH), by age.
+# A health-insurance card number starts with the holder's group (who pays), which goes by age:
+# children under six, pupils, retired people, and for the rest their employer or household.
 CHILD_GROUP, PUPIL_GROUP, RETIRED_GROUP = "TE", "HS", "HT"
-WORKING_GROUPS: Final = ("DN", "HC", "GD", "CN", "NO")
+WORKING_GROUPS: Final = ("DN", "HC", "GD", "HN")
 COMMUNES: Final = VietnameseAddresses.communes
 STREET_PREFIXES: Final = tuple(p for p in VietnameseAddresses.street_prefixes if p[0].isupper())
 
@@ -138,6 +139,23 @@ def _avoid_registered(
     return result, len(taken)
 
 
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """What the seeded stream of people decides, before the linked records are added."""
+
+    citizen_id: str
+    family_name: str
+    middle_name: str
+    given_name: str
+    birth_date: date
+    gender: str
+    place_of_origin: str
+    street_address: str
+    locality: str
+    region: str
+    region_code: str
+
+
 def generate_records(seed: int) -> Iterator[CitizenRecord]:
     """An endless, reproducible stream of citizens with unique numbers (needs no database)."""
     people = random.Random(seed)  # noqa: S311 - sandbox data, reproducible by design
@@ -183,35 +201,17 @@ def generate_records(seed: int) -> Iterator[CitizenRecord]:
         yield _with_linked_records(identity, linked_rng, today)
 
 
-@dataclass(frozen=True, slots=True)
-class Identity:
-    """What the seeded stream of people decides, before the linked records are added."""
-
-    citizen_id: str
-    family_name: str
-    middle_name: str
-    given_name: str
-    birth_date: date
-    gender: str
-    place_of_origin: str
-    street_address: str
-    locality: str
-    region: str
-    region_code: str
-
-
 def _street_address(rng: random.Random) -> str:
-    """Shaped like Faker's vi_VN ``street_address``, drawn from its tables, ten times faster."""
+    """Shaped like Faker's vi_VN ``street_address`` and drawn from its tables, without the cost of
+    its template engine."""
     street = f"{rng.choice(STREET_PREFIXES)} {rng.choice(VietnameseAddresses.streets)}"
-    house = rng.choice(
-        (
-            f"Số {rng.randint(1, 999)}",
-            f"{rng.randint(1, 99)}/{rng.randint(1, 99)}",
-            f"Số {rng.randint(1, 99)} {rng.choice(VietnameseAddresses.sub_street_prefixes)} "
-            f"{rng.randint(1, 199)}",
-        )
-    )
-    return f"{house} {street}"
+    shape = rng.randrange(3)
+    if shape == 0:
+        return f"Số {rng.randint(1, 999)} {street}"
+    if shape == 1:
+        return f"{rng.randint(1, 99)}/{rng.randint(1, 99)} {street}"
+    alley = rng.choice(VietnameseAddresses.sub_street_prefixes)
+    return f"Số {rng.randint(1, 99)} {alley} {rng.randint(1, 199)} {street}"
 
 
 def _with_linked_records(person: Identity, rng: random.Random, today: date) -> CitizenRecord:

@@ -78,7 +78,7 @@ def test_import_with_skip_invalid(app_context: Flask, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "line 2: (json): Expecting property name enclosed in double quotes" in result.stderr
     assert "Imported 2 citizens (2 new, 0 updated)." in result.stdout
-    assert f"Rejected 1 invalid lines, copied to {rejects}." in result.stdout
+    assert f"Rejected 1 invalid line, copied to {rejects}." in result.stdout
     assert rejects.read_text() == "{oops\n"
 
     again = run(app_context, "import", str(path), "--skip-invalid", str(rejects))

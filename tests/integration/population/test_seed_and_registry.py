@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import date
 
 from flask import Flask
@@ -127,7 +128,7 @@ def test_upsert_adds_new_and_replaces_the_records_of_existing_citizens(
     assert find_by_citizen_id(newcomer.citizen_id) is not None
 
 
-def test_upsert_updates_a_one_to_one_record_in_place(app_context: Flask) -> None:
+def test_upsert_replaces_a_one_to_one_record(app_context: Flask) -> None:
     record = next(r for r in generate_records(12) if r.health_insurance and r.social_insurance)
     upsert([record])
     db.session.commit()
@@ -155,3 +156,17 @@ def test_claims_of_a_stored_citizen(app_context: Flask) -> None:
     assert claims["birthdate"] == citizen.birth_date.isoformat()
     assert isinstance(claims["address"], dict)
     assert claims["address"]["region"] == citizen.region
+
+
+def test_upsert_refreshes_citizens_already_loaded_in_the_session(app_context: Flask) -> None:
+    record = next(r for r in generate_records(13) if r.driving_licenses)
+    upsert([record])
+    db.session.commit()
+    citizen = find_by_citizen_id(record.citizen_id)
+    assert citizen is not None
+    assert citizen.driving_licenses
+
+    upsert([replace(record, given_name="Mới", driving_licenses=())])
+
+    assert citizen.given_name == "Mới"
+    assert citizen.driving_licenses == []

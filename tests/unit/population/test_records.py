@@ -169,6 +169,11 @@ def test_names_of_ethnic_minorities_may_hold_apostrophes_and_hyphens() -> None:
     assert parse_record(broken("family_name", "Niê-Kdăm")).family_name == "Niê-Kdăm"
 
 
+def test_spaces_other_than_line_breaks_are_text() -> None:
+    record = parse_record(broken("street_address", "Số 12\u00a0Đường Nguyễn Huệ"))
+    assert record.street_address == "Số 12\u00a0Đường Nguyễn Huệ"
+
+
 def test_an_empty_middle_name_is_no_middle_name() -> None:
     assert parse_record(broken("middle_name", "")).middle_name == ""
 
@@ -200,6 +205,8 @@ def test_an_empty_middle_name_is_no_middle_name() -> None:
         ("country", "V1", "country", "two capital letters"),
         ("place_of_origin", "x" * 201, "place_of_origin", "at most 200 characters"),
         ("street_address", "line one\nline two", "street_address", "line breaks"),
+        ("street_address", "one\u2028two", "street_address", "line breaks"),
+        ("street_address", "zero\u200bwidth", "street_address", "control characters"),
         ("locality", "", "locality", "must not be empty"),
         ("region", 7, "region", "must be a string"),
         ("phone", "", "phone", "must not be empty; leave it out instead"),
