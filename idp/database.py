@@ -15,31 +15,28 @@ from idp.extensions import db, migrate
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
-def head_revision() -> str:
-    script = ScriptDirectory(str(MIGRATIONS_DIR))
-    head = script.get_current_head()
-    assert head is not None
-    return head
+def head_revisions() -> set[str]:
+    return set(ScriptDirectory(str(MIGRATIONS_DIR)).get_heads())
 
 
-def current_revision() -> str | None:
+def current_revisions() -> set[str]:
     with db.engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        return set(MigrationContext.configure(connection).get_current_heads())
 
 
 def upgrade_to_latest() -> None:
     """Create or upgrade the schema; needs an app context."""
-    upgrade(directory=str(MIGRATIONS_DIR))
+    upgrade(directory=str(MIGRATIONS_DIR), revision="heads")
 
 
 def check_schema_current(app: Flask) -> None:
     """Raise when the database is behind the code, naming the command that fixes it."""
     with app.app_context():
-        current, head = current_revision(), head_revision()
-    if current != head:
+        current, heads = current_revisions(), head_revisions()
+    if current != heads:
         raise ConfigurationError(
-            f"the database schema is at revision {current or 'none'} but this version needs "
-            f"{head}: run `idp init` to upgrade it"
+            f"the database schema is at revision {', '.join(sorted(current)) or 'none'} but this "
+            f"version needs {', '.join(sorted(heads))}: run `idp init` to upgrade it"
         )
 
 
