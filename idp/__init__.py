@@ -31,10 +31,16 @@ def create_app(environ: Mapping[str, str] | None = None, *, check_schema: bool =
     from idp.authn.views import blueprint as authn_blueprint
     from idp.consent.views import blueprint as consent_blueprint
     from idp.oidc import server
+    from idp.oidc.authorize_views import blueprint as authorize_blueprint
+    from idp.oidc.logout_views import blueprint as logout_blueprint
+    from idp.oidc.token_views import blueprint as tokens_blueprint
     from idp.oidc.views import blueprint as oidc_blueprint
 
     server.init_app(app)
     app.register_blueprint(oidc_blueprint)
+    app.register_blueprint(authorize_blueprint)
+    app.register_blueprint(logout_blueprint)
+    app.register_blueprint(tokens_blueprint)
     app.register_blueprint(authn_blueprint)
     app.register_blueprint(consent_blueprint)
     pages.init_app(app)

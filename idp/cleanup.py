@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import delete, or_, select
 
 from idp import clock
 from idp.extensions import db
-from idp.models import AuthorizationCode, AuthorizationTransaction, BrowserSession, Token
+from idp.models import (
+    AuthorizationCode,
+    AuthorizationTransaction,
+    BrowserSession,
+    ClientAssertion,
+    RefreshToken,
+    Token,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,25 +26,36 @@ class Purged:
     tokens: int
     codes: int
     sessions: int
+    assertions: int
 
 
 def purge_expired() -> Purged:
     """Delete expired rows, children before parents. A code stays while a token issued from it
-    lives, so that a late replay can still revoke that token (RFC 6749 §4.1.2)."""
+    lives, so that a late replay can still revoke that token (RFC 6749 §4.1.2); the tokens of a
+    refresh-token family all share its expiry, so a rotated token stays as long as reusing it
+    must revoke the family (RFC 9700 §4.14.2). ``tokens`` counts access and refresh tokens."""
     now = clock.now()
+    idle = timedelta(seconds=current_app.config["SESSION_IDLE_LIFETIME"])
     transactions = db.session.execute(
         delete(AuthorizationTransaction).where(AuthorizationTransaction.expires_at <= now)
     )
     tokens = db.session.execute(delete(Token).where(Token.expires_at <= now))
+    refresh_tokens = db.session.execute(delete(RefreshToken).where(RefreshToken.expires_at <= now))
     live_codes = select(Token.authorization_code_id).where(Token.authorization_code_id.is_not(None))
     codes = db.session.execute(
         delete(AuthorizationCode).where(
-            AuthorizationCode.expires_at <= now, AuthorizationCode.id.not_in(live_codes)
+            AuthorizationCode.expires_at <= now,
+            AuthorizationCode.id.not_in(live_codes),
+            AuthorizationCode.id.not_in(select(RefreshToken.authorization_code_id)),
         )
     )
     sessions = db.session.execute(
         delete(BrowserSession).where(
-            or_(BrowserSession.expires_at <= now, BrowserSession.ended_at.is_not(None)),
+            or_(
+                BrowserSession.expires_at <= now,
+                BrowserSession.last_seen_at <= now - idle,
+                BrowserSession.ended_at.is_not(None),
+            ),
             BrowserSession.id.not_in(
                 select(AuthorizationTransaction.browser_session_id).where(
                     AuthorizationTransaction.browser_session_id.is_not(None)
@@ -43,10 +63,14 @@ def purge_expired() -> Purged:
             ),
         )
     )
+    assertions = db.session.execute(
+        delete(ClientAssertion).where(ClientAssertion.expires_at <= now)
+    )
     db.session.commit()
     return Purged(
         transactions.rowcount,  # type: ignore[attr-defined]
-        tokens.rowcount,  # type: ignore[attr-defined]
+        tokens.rowcount + refresh_tokens.rowcount,  # type: ignore[attr-defined]
         codes.rowcount,  # type: ignore[attr-defined]
         sessions.rowcount,  # type: ignore[attr-defined]
+        assertions.rowcount,  # type: ignore[attr-defined]
     )

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,7 +18,15 @@ from flask.cli import FlaskGroup, with_appcontext
 from idp import create_app
 from idp.accounts.service import AccountError, create_account, totp_uri
 from idp.database import upgrade_to_latest
-from idp.keys.store import SUPPORTED_ALGS, create_key, ensure_keys, list_keys
+from idp.keys.store import (
+    DEFAULT_ALG,
+    SUPPORTED_ALGS,
+    KeyStatus,
+    ensure_keys,
+    key_statuses,
+    prune,
+    rotate,
+)
 from idp.oidc.clients import (
     AUTH_METHODS,
     RegistrationError,
@@ -51,13 +60,15 @@ def init() -> None:
 @main.command()
 @with_appcontext
 def cleanup() -> None:
-    """Delete expired transactions, codes, tokens and sessions (run it from cron)."""
+    """Delete expired transactions, codes, tokens, sessions and client assertions (run it
+    from cron)."""
     from idp.cleanup import purge_expired
 
     purged = purge_expired()
     click.echo(
         f"deleted {purged.transactions} transactions, {purged.codes} codes, "
-        f"{purged.tokens} tokens, {purged.sessions} sessions"
+        f"{purged.tokens} tokens, {purged.sessions} sessions, "
+        f"{purged.assertions} client assertions"
     )
 
 
@@ -148,7 +159,13 @@ def clients() -> None:
     default="client_secret_basic",
     show_default=True,
 )
-@click.option("--jwks-uri")
+@click.option(
+    "--jwks",
+    "jwks_file",
+    type=click.File("r"),
+    help="JSON file with the portal's public JWK Set (private_key_jwt).",
+)
+@click.option("--jwks-uri", help="URL of the portal's public JWK Set (private_key_jwt).")
 @click.option("--post-logout-redirect-uri", "post_logout_redirect_uris", multiple=True)
 @click.option("--backchannel-logout-uri")
 @click.option("--sector", help="Host naming the sector of pairwise subjects.")
@@ -166,12 +183,21 @@ def clients() -> None:
 def clients_create(**options: Any) -> None:
     """Register a portal; prints its client_id and (once) its client_secret."""
     as_json = options.pop("as_json")
+    jwks = None
+    if options["jwks_file"] is not None:
+        try:
+            jwks = json.load(options["jwks_file"])
+        except ValueError as error:
+            raise click.ClickException(f"--jwks: not JSON ({error})") from None
+        if not isinstance(jwks, dict):
+            raise click.ClickException("--jwks: not a JWK Set (an object with a 'keys' list)")
     try:
         registration = register_client(
             name=options["name"],
             redirect_uris=list(options["redirect_uris"]),
             scope=options["scope"],
             auth_method=options["auth_method"],
+            jwks=jwks,
             jwks_uri=options["jwks_uri"],
             post_logout_redirect_uris=list(options["post_logout_redirect_uris"]),
             backchannel_logout_uri=options["backchannel_logout_uri"],
@@ -219,28 +245,62 @@ def keys() -> None:
     """Signing keys."""
 
 
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _describe_key(status: KeyStatus) -> dict[str, str | None]:
+    return {
+        "kid": status.key.kid,
+        "alg": status.key.alg,
+        "state": status.state.value,
+        "created_at": _iso(status.key.created_at),
+        "activates_at": _iso(status.key.activates_at),
+        "retired_at": _iso(status.retired_at),
+        "published_until": _iso(status.published_until),
+    }
+
+
 @keys.command("list")
 @click.option("--json", "as_json", is_flag=True)
 @with_appcontext
 def keys_list(as_json: bool) -> None:
-    """List signing keys (public parts only)."""
-    rows = list_keys()
+    """List signing keys (public parts only): state, and when each signs and leaves the JWKS."""
+    statuses = key_statuses()
     if as_json:
-        _print_json(
-            [{"kid": k.kid, "alg": k.alg, "created_at": k.created_at.isoformat()} for k in rows]
-        )
+        _print_json([_describe_key(s) for s in statuses])
         return
-    for key in rows:
-        click.echo(f"{key.kid}  {key.alg}  {key.created_at:%Y-%m-%d %H:%M}")
+    for status in statuses:
+        line = (
+            f"{status.key.kid}  {status.key.alg:<5}  {status.state.value:<7}  "
+            f"signs from {status.key.activates_at:%Y-%m-%d %H:%M} UTC"
+        )
+        if status.published_until is not None:
+            line += f", published until {status.published_until:%Y-%m-%d %H:%M} UTC"
+        click.echo(line)
 
 
 @keys.command("rotate")
-@click.option("--alg", type=click.Choice(SUPPORTED_ALGS), default="ES256", show_default=True)
+@click.option("--alg", type=click.Choice(SUPPORTED_ALGS), default=DEFAULT_ALG, show_default=True)
 @with_appcontext
 def keys_rotate(alg: str) -> None:
-    """Create a new key; new tokens are signed with it, old keys stay published."""
-    key = create_key(alg)
-    click.echo(f"created {key.alg} signing key {key.kid}")
+    """Create a new key: published now, signing after IDP_KEY_PUBLISH_LEAD_TIME seconds; the
+    key it replaces stays published until the tokens it signed have expired."""
+    key = rotate(alg)
+    click.echo(
+        f"created {key.alg} signing key {key.kid}: published now, "
+        f"signs from {key.activates_at:%Y-%m-%d %H:%M:%S} UTC"
+    )
+
+
+@keys.command("prune")
+@with_appcontext
+def keys_prune() -> None:
+    """Delete retired keys whose tokens have all expired (they are no longer published)."""
+    deleted = prune()
+    for key in deleted:
+        click.echo(f"deleted {key.alg} signing key {key.kid}")
+    click.echo(f"deleted {len(deleted)} expired signing keys")
 
 
 @main.command()

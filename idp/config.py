@@ -26,6 +26,7 @@ class Setting:
     default: str | int | None
     doc: str
     secret: bool = False
+    minimum: int = 1  # lowest value a whole-number setting accepts
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -39,7 +40,21 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CODE_LIFETIME", 60, "seconds an authorization code stays redeemable"),
     Setting("ACCESS_TOKEN_LIFETIME", 600, "seconds an access token is valid"),
     Setting("ID_TOKEN_LIFETIME", 600, "seconds an ID token is valid"),
-    Setting("SESSION_LIFETIME", 3600, "seconds a sign-in at the provider lasts"),
+    Setting(
+        "REFRESH_TOKEN_LIFETIME",
+        2592000,
+        "seconds a refresh token (offline_access) stays usable after the code exchange that "
+        "started its family; rotation does not extend it",
+    ),
+    Setting(
+        "KEY_PUBLISH_LEAD_TIME",
+        86400,
+        "seconds a rotated-in signing key is published before it signs (longer than portals "
+        "cache the JWKS)",
+        minimum=0,
+    ),
+    Setting("SESSION_LIFETIME", 43200, "seconds a sign-in at the provider lasts at most"),
+    Setting("SESSION_IDLE_LIFETIME", 900, "seconds without use after which a sign-in ends"),
     Setting("TRANSACTION_LIFETIME", 900, "seconds a citizen has to finish signing in"),
     Setting("DEFAULT_LOCALE", "vi", "language of the pages when the browser states none"),
 )
@@ -53,8 +68,8 @@ def _coerce(setting: Setting, raw: str) -> str | int:
             value = int(raw)
         except ValueError:
             raise ConfigurationError(f"IDP_{setting.name} must be a whole number") from None
-        if value <= 0:
-            raise ConfigurationError(f"IDP_{setting.name} must be positive")
+        if value < setting.minimum:
+            raise ConfigurationError(f"IDP_{setting.name} must be at least {setting.minimum}")
         return value
     return raw
 

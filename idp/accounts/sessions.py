@@ -19,16 +19,22 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+# A session's last use is written at most this often, not on every request.
+TOUCH_INTERVAL = timedelta(seconds=60)
+
+
 def start_session(account_id: int, *, acr: str, amr: list[str]) -> tuple[str, BrowserSession]:
     """Record a completed sign-in; return the token for the browser and the row."""
     token = secrets.token_urlsafe(32)
     now = clock.now()
     row = BrowserSession(
         id=_digest(token),
+        sid=secrets.token_urlsafe(32),
         account_id=account_id,
         auth_time=now,
         acr=acr,
         amr=amr,
+        last_seen_at=now,
         expires_at=now + timedelta(seconds=current_app.config["SESSION_LIFETIME"]),
     )
     db.session.add(row)
@@ -37,21 +43,32 @@ def start_session(account_id: int, *, acr: str, amr: list[str]) -> tuple[str, Br
 
 
 def find_session(token: str | None) -> BrowserSession | None:
+    """The live session behind a cookie token: not ended, within its absolute lifetime, and
+    used within the idle lifetime. Finding it counts as a use."""
     if not token:
         return None
-    return db.session.scalar(
+    now = clock.now()
+    idle = timedelta(seconds=current_app.config["SESSION_IDLE_LIFETIME"])
+    session = db.session.scalar(
         select(BrowserSession).where(
             BrowserSession.id == _digest(token),
             BrowserSession.ended_at.is_(None),
-            BrowserSession.expires_at > clock.now(),
+            BrowserSession.expires_at > now,
+            BrowserSession.last_seen_at > now - idle,
         )
     )
+    if session is not None and now - session.last_seen_at >= TOUCH_INTERVAL:
+        session.last_seen_at = now
+        db.session.commit()
+    return session
 
 
-def end_session(token: str) -> None:
-    db.session.execute(
+def end_session(session: BrowserSession) -> bool:
+    """End a session; False when it had already ended (so its logout work is done once)."""
+    ended = db.session.execute(
         update(BrowserSession)
-        .where(BrowserSession.id == _digest(token))
+        .where(BrowserSession.id == session.id, BrowserSession.ended_at.is_(None))
         .values(ended_at=clock.now())
     )
     db.session.commit()
+    return bool(ended.rowcount == 1)  # type: ignore[attr-defined]

@@ -13,9 +13,10 @@ from idp.accounts import service as accounts
 from idp.accounts.browser import browser_binding, remember_sign_in
 from idp.accounts.sessions import start_session
 from idp.authn.forms import OtpForm, PasswordForm
-from idp.consent.catalogue import lowest_acr, satisfies
+from idp.consent.catalogue import satisfies
 from idp.extensions import db
 from idp.models import Account, AuthorizationTransaction, TransactionState
+from idp.oidc.checks import requirements
 from idp.oidc.clients import find_client
 from idp.oidc.transactions import advance, load_transaction
 from idp.pages import expired_page
@@ -40,8 +41,7 @@ def _finish_sign_in(
     acr: str,
     amr: list[str],
 ) -> ResponseReturnValue:
-    required = lowest_acr(transaction.params.get("scope", "").split())
-    if not satisfies(acr, required):
+    if not satisfies(acr, requirements(transaction.params).acr):
         # The account cannot reach the level this portal needs (no second factor yet).
         advance(
             transaction,
@@ -50,7 +50,7 @@ def _finish_sign_in(
             account_id=account.id,
             error="unmet_authentication_requirements",
         )
-        return redirect(url_for("oidc.resume", transaction_id=transaction.id))
+        return redirect(url_for("authorize.resume", transaction_id=transaction.id))
     token, signed_in = start_session(account.id, acr=acr, amr=amr)
     remember_sign_in(token)
     if not advance(
@@ -71,6 +71,9 @@ def password(transaction_id: str) -> ResponseReturnValue:
         return expired_page()
     form = PasswordForm()
     error = None
+    if not form.is_submitted():
+        # OIDC Core §3.1.2.1 login_hint: pre-fills the number, nothing more.
+        form.citizen_id.data = transaction.params.get("login_hint", "")
     if form.validate_on_submit():
         check = accounts.check_password(form.citizen_id.data.strip(), form.password.data)
         if check.account is not None:
@@ -96,7 +99,9 @@ def password(transaction_id: str) -> ResponseReturnValue:
         form.citizen_id.data = form.password.data = ""
     client = find_client(transaction.client_id)
     status = 200 if error is None else 401
-    return render_template("signin/password.html", form=form, error=error, client=client), status
+    return render_template(
+        "signin/password.html", form=form, error=error, client=client, transaction=transaction
+    ), status
 
 
 @blueprint.route("/<transaction_id>/otp", methods=["GET", "POST"])
@@ -119,4 +124,19 @@ def otp(transaction_id: str) -> ResponseReturnValue:
     elif form.is_submitted():
         error = _(GENERIC_FAILURE)
     status = 200 if error is None else 401
-    return render_template("signin/otp.html", form=form, error=error), status
+    return render_template(
+        "signin/otp.html", form=form, error=error, transaction=transaction
+    ), status
+
+
+@blueprint.post("/<transaction_id>/cancel")
+def cancel(transaction_id: str) -> ResponseReturnValue:
+    """The citizen gives up: the portal gets access_denied (OIDC Core §3.1.2.6)."""
+    transaction = load_transaction(
+        transaction_id, browser_binding(), TransactionState.LOGIN, TransactionState.OTP
+    )
+    if transaction is None or not advance(
+        transaction, transaction.state, TransactionState.DENIED, error="access_denied"
+    ):
+        return expired_page()
+    return redirect(url_for("authorize.resume", transaction_id=transaction.id))

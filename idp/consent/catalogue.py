@@ -134,6 +134,17 @@ CATALOGUE: tuple[Scope, ...] = (
             "en": "Your vaccination history",
         },
     ),
+    # OIDC Core §11: no claim of its own; a refresh token that keeps the portal's access after
+    # the citizen has signed out.
+    Scope(
+        "offline_access",
+        (),
+        "loa1",
+        {
+            "vi": "Tiếp tục truy cập khi bạn không còn đăng nhập",
+            "en": "Keep access after you have signed out",
+        },
+    ),
 )
 
 SCOPES: dict[str, Scope] = {scope.name: scope for scope in CATALOGUE}
@@ -143,6 +154,12 @@ ACR_ORDER: tuple[str, ...] = ("loa1", "loa2", "loa3")
 def claims_for(scopes: Iterable[str]) -> frozenset[str]:
     """The claims that the given scopes release (unknown scopes release nothing)."""
     return frozenset(claim for name in scopes if name in SCOPES for claim in SCOPES[name].claims)
+
+
+def releasable(requested: Iterable[str], registered: Iterable[str]) -> list[str]:
+    """The requested scopes that can be released: known here and registered for the portal."""
+    allowed = set(registered)
+    return [name for name in dict.fromkeys(requested) if name in SCOPES and name in allowed]
 
 
 def supported_claims() -> list[str]:

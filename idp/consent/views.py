@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 
 from idp.accounts.browser import browser_binding, current_session
-from idp.consent.catalogue import SCOPES
+from idp.consent.catalogue import SCOPES, releasable
 from idp.consent.service import has_consent, record_consent
 from idp.models import TransactionState
 from idp.oidc.clients import find_client
@@ -30,9 +30,8 @@ def decide(transaction_id: str) -> ResponseReturnValue:
         return expired_page()
     client = find_client(transaction.client_id)
     assert client is not None
-    requested = [s for s in transaction.params.get("scope", "").split() if s in SCOPES]
-    allowed = [s for s in requested if s in client.scope.split()]
-    resume = url_for("oidc.resume", transaction_id=transaction.id)
+    allowed = releasable(transaction.params.get("scope", "").split(), client.scope.split())
+    resume = url_for("authorize.resume", transaction_id=transaction.id)
 
     prompts = transaction.params.get("prompt", "").split()
     if "consent" not in prompts and has_consent(transaction.account_id, client.client_id, allowed):

@@ -5,7 +5,7 @@ from idp.models.base import Base
 from idp.models.clients import Client
 from idp.models.consent import Consent
 from idp.models.keys import SigningKey
-from idp.models.oidc import AuthorizationCode, AuthorizationTransaction, Token, TransactionState
+from idp.models.oidc import AuthorizationCode, AuthorizationTransaction, TransactionState
 from idp.models.population import (
     Citizen,
     DrivingLicense,
@@ -15,6 +15,7 @@ from idp.models.population import (
     Vaccination,
     Vehicle,
 )
+from idp.models.tokens import ClientAssertion, RefreshToken, Token
 
 __all__ = [
     "Account",
@@ -24,10 +25,12 @@ __all__ = [
     "BrowserSession",
     "Citizen",
     "Client",
+    "ClientAssertion",
     "Consent",
     "DrivingLicense",
     "EducationCredential",
     "HealthInsurance",
+    "RefreshToken",
     "SigningKey",
     "SocialInsurance",
     "Token",

@@ -35,8 +35,12 @@ class BrowserSession(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the cookie value
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    # The session's public identifier, given to portals as the `sid` claim; random, unrelated to
+    # the cookie token.
+    sid: Mapped[str] = mapped_column(String(43), unique=True)
     auth_time: Mapped[datetime]
     acr: Mapped[str] = mapped_column(String(8))
     amr: Mapped[list[str]] = mapped_column(JSON)
-    expires_at: Mapped[datetime] = mapped_column(index=True)
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)  # the absolute lifetime
     ended_at: Mapped[datetime | None]

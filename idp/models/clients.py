@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -22,6 +23,9 @@ class Client(Base):
     redirect_uris: Mapped[list[str]] = mapped_column(JSON)
     scope: Mapped[str] = mapped_column(String(1000))
     token_endpoint_auth_method: Mapped[str] = mapped_column(String(40))
+    # The public keys of a private_key_jwt client (RFC 7523 §3), inline or by URL; never both
+    # (OIDC Registration §2).
+    jwks: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     jwks_uri: Mapped[str | None] = mapped_column(String(500))
     post_logout_redirect_uris: Mapped[list[str]] = mapped_column(JSON, default=list)
     backchannel_logout_uri: Mapped[str | None] = mapped_column(String(500))

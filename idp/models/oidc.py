@@ -1,4 +1,4 @@
-"""Protocol state: unfinished authorizations, authorization codes and issued tokens."""
+"""Protocol state: unfinished authorizations and authorization codes (tokens: ``tokens``)."""
 
 from __future__ import annotations
 
@@ -66,26 +66,10 @@ class AuthorizationCode(Base):
     auth_time: Mapped[datetime]
     acr: Mapped[str] = mapped_column(String(8))
     amr: Mapped[list[str]] = mapped_column(JSON)
+    # The provider session this code came from (OIDC Back-Channel Logout §2.1 `sid`).
+    sid: Mapped[str | None] = mapped_column(String(43), index=True)
+    # Claims the portal asked to receive in the ID token itself (OIDC Core §5.5).
+    id_token_claims: Mapped[list[str] | None] = mapped_column(JSON)
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime] = mapped_column(index=True)
     consumed_at: Mapped[datetime | None]
-
-
-class Token(Base):
-    """An issued access token (stored as a digest) and what it grants."""
-
-    __tablename__ = "token"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    access_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    client_id: Mapped[str] = mapped_column(String(64), index=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
-    scope: Mapped[str] = mapped_column(String(1000))
-    acr: Mapped[str] = mapped_column(String(8))
-    # RFC 6749 §4.1.2: the code this token came from, so a replayed code can revoke it.
-    authorization_code_id: Mapped[int | None] = mapped_column(
-        ForeignKey("authorization_code.id"), index=True
-    )
-    issued_at: Mapped[datetime]
-    expires_at: Mapped[datetime]
-    revoked_at: Mapped[datetime | None]

@@ -6,8 +6,12 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
+from flask import current_app
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
 from sqlalchemy import select
 
 from idp import clock
@@ -16,7 +20,7 @@ from idp.extensions import db
 from idp.keys.store import SUPPORTED_ALGS
 from idp.models import Client
 
-AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
+AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
 
 
 class RegistrationError(ValueError):
@@ -45,12 +49,45 @@ def _check_redirect_uri(uri: str, field: str) -> None:
         raise RegistrationError(f"{field}: {uri!r} must use https (http only for loopback)")
 
 
+def public_key_set(data: object) -> KeySet:
+    """A JWK Set (RFC 7517 §5) of public keys; ValueError when ``data`` is not one, or holds a
+    private or a symmetric key (a portal's keys are published, so they must be public)."""
+    if not isinstance(data, dict) or not isinstance(data.get("keys"), list):
+        raise ValueError("not a JWK Set (an object with a 'keys' list)")
+    try:
+        keys = KeySet.import_key_set(data)  # type: ignore[arg-type]
+    except (JoseError, ValueError, TypeError, KeyError) as error:
+        raise ValueError(f"not a valid JWK Set ({error})") from None
+    for key in keys:
+        if key.key_type == "oct" or key.is_private:
+            raise ValueError(f"key {key.kid!r} is private; give the public keys only")
+    return keys
+
+
+def _check_client_keys(auth_method: str, jwks: dict[str, Any] | None, jwks_uri: str | None) -> None:
+    if jwks is not None and jwks_uri is not None:
+        # OIDC Registration §2: jwks and jwks_uri MUST NOT both be present.
+        raise RegistrationError("jwks: give jwks or jwks_uri, not both")
+    if auth_method == "private_key_jwt" and jwks is None and jwks_uri is None:
+        raise RegistrationError("jwks: private_key_jwt needs the client's jwks or jwks_uri")
+    if jwks is not None:
+        try:
+            public_key_set(jwks)
+        except ValueError as error:
+            raise RegistrationError(f"jwks: {error}") from None
+    if jwks_uri is not None:
+        _check_redirect_uri(jwks_uri, "jwks_uri")
+        if urlsplit(jwks_uri).scheme == "http" and current_app.config["ENV"] != "development":
+            raise RegistrationError(f"jwks_uri: {jwks_uri!r} must use https in production")
+
+
 def register_client(
     *,
     name: str,
     redirect_uris: list[str],
     scope: str,
     auth_method: str = "client_secret_basic",
+    jwks: dict[str, Any] | None = None,
     jwks_uri: str | None = None,
     post_logout_redirect_uris: list[str] | None = None,
     backchannel_logout_uri: str | None = None,
@@ -76,6 +113,7 @@ def register_client(
         raise RegistrationError("scope: must include openid")
     if auth_method not in AUTH_METHODS:
         raise RegistrationError(f"auth_method: must be one of {', '.join(AUTH_METHODS)}")
+    _check_client_keys(auth_method, jwks, jwks_uri)
     if subject_type not in ("pairwise", "public"):
         raise RegistrationError("subject_type: must be pairwise or public")
     if id_token_alg not in SUPPORTED_ALGS:
@@ -94,6 +132,7 @@ def register_client(
         redirect_uris=redirect_uris,
         scope=" ".join(dict.fromkeys(scopes)),
         token_endpoint_auth_method=auth_method,
+        jwks=jwks,
         jwks_uri=jwks_uri,
         post_logout_redirect_uris=post_logout_redirect_uris or [],
         backchannel_logout_uri=backchannel_logout_uri,
@@ -123,6 +162,7 @@ def describe(client: Client) -> dict[str, object]:
         "redirect_uris": client.redirect_uris,
         "scope": client.scope,
         "token_endpoint_auth_method": client.token_endpoint_auth_method,
+        "jwks": client.jwks,
         "jwks_uri": client.jwks_uri,
         "post_logout_redirect_uris": client.post_logout_redirect_uris,
         "backchannel_logout_uri": client.backchannel_logout_uri,
@@ -168,4 +208,8 @@ class OAuthClient:
         return response_type == "code"
 
     def check_grant_type(self, grant_type: str) -> bool:
+        # OIDC Core §11: refresh tokens are for offline access, so only a portal registered for
+        # offline_access may use them.
+        if grant_type == "refresh_token":
+            return "offline_access" in self.row.scope.split()
         return grant_type == "authorization_code"

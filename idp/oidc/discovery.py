@@ -7,6 +7,10 @@ from typing import Any
 
 from idp.consent.catalogue import SCOPES, supported_claims
 from idp.keys.store import SUPPORTED_ALGS
+from idp.oidc.checks import PROMPTS, RESPONSE_MODES
+from idp.oidc.client_auth import ASSERTION_ALGS
+from idp.oidc.clients import AUTH_METHODS
+from idp.oidc.token_endpoints import Introspection, Revocation
 from idp.pages import LOCALES
 
 # The levels the sign-in pages reach today: password (loa1), password and TOTP (loa2).
@@ -19,24 +23,32 @@ def provider_metadata(issuer: str) -> dict[str, Any]:
         "authorization_endpoint": f"{issuer}/authorize",
         "token_endpoint": f"{issuer}/token",
         "userinfo_endpoint": f"{issuer}/userinfo",
+        "end_session_endpoint": f"{issuer}/logout",
+        "introspection_endpoint": f"{issuer}/introspect",
+        "revocation_endpoint": f"{issuer}/revoke",
         "jwks_uri": f"{issuer}/jwks.json",
         "scopes_supported": list(SCOPES),
         "response_types_supported": ["code"],
-        "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code"],
+        "response_modes_supported": list(RESPONSE_MODES),
+        "prompt_values_supported": list(PROMPTS),
+        "grant_types_supported": ["authorization_code", "refresh_token"],
         "subject_types_supported": ["pairwise", "public"],
         "id_token_signing_alg_values_supported": list(SUPPORTED_ALGS),
-        "token_endpoint_auth_methods_supported": [
-            "client_secret_basic",
-            "client_secret_post",
-            "none",
-        ],
+        "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
+        "token_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGS),
+        "introspection_endpoint_auth_methods_supported": list(Introspection.CLIENT_AUTH_METHODS),
+        "introspection_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGS),
+        "revocation_endpoint_auth_methods_supported": list(Revocation.CLIENT_AUTH_METHODS),
+        "revocation_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGS),
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": supported_claims(),
-        "claims_parameter_supported": False,
+        "claims_parameter_supported": True,
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
         "acr_values_supported": list(ISSUED_ACRS),
         "ui_locales_supported": list(LOCALES),
         "authorization_response_iss_parameter_supported": True,
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
+        "frontchannel_logout_supported": False,
     }

@@ -4,11 +4,13 @@ Authlib gives the grant machinery, client authentication and error types. We add
 S256 only and required from every client; ``redirect_uri`` always required and matched exactly;
 scopes refused (not silently narrowed) beyond the registration; codes consumed atomically, with a
 replay revoking what the code produced; ID tokens signed with our keys and the injectable clock.
+Registered here from their own modules: client authentication (``client_auth``), JWT access and
+refresh tokens (``tokens``), the refresh grant (``refresh``), introspection and revocation
+(``token_endpoints``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 from collections.abc import Callable
@@ -24,24 +26,24 @@ from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oauth2.rfc6750 import BearerTokenValidator
 from authlib.oauth2.rfc7636 import CodeChallenge, create_s256_code_challenge
-from authlib.oidc.core.grants import OpenIDCode
+from authlib.oidc.core.grants import OpenIDCode, OpenIDToken
 from flask import Flask, Response, abort, current_app
 from flask import request as flask_request
-from joserfc.jwk import Key
-from sqlalchemy import and_, select, update
+from joserfc.jwk import KeySet
+from sqlalchemy import select, update
 
 from idp import clock
-from idp.consent.catalogue import SCOPES
+from idp.consent.catalogue import SCOPES, claims_for
 from idp.extensions import db
-from idp.keys.store import active_key
+from idp.keys.store import active_key, signing_key_set
 from idp.models import Account, AuthorizationCode, BrowserSession, Token
-from idp.oidc.clients import OAuthClient, find_client
+from idp.oidc.client_auth import authenticate
+from idp.oidc.clients import AUTH_METHODS, OAuthClient, find_client
+from idp.oidc.refresh import IssuedRefreshToken, RefreshGrant
 from idp.oidc.subject import subject_for
-
-
-def digest(value: str) -> str:
-    """Codes and tokens are stored as SHA-256 digests, never as themselves."""
-    return hashlib.sha256(value.encode()).hexdigest()
+from idp.oidc.token_endpoints import Introspection, Revocation
+from idp.oidc.tokens import OFFLINE_ACCESS, digest, find_access_token, issue_for_code, revoke_family
+from idp.population.registry import project_claims
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,12 +78,22 @@ class IssuedCode:
     def get_amr(self) -> list[str]:
         return self.row.amr
 
+    def get_sid(self) -> str | None:
+        return self.row.sid
+
 
 class Server(AuthorizationServer):
     def create_oauth2_request(self, request: Any) -> OAuth2Request:
         if isinstance(request, OAuth2Request):
             return request
         return FlaskOAuth2Request(flask_request)
+
+    def authenticate_client(
+        self, request: OAuth2Request, methods: list[str], endpoint: str = "token"
+    ) -> OAuthClient:
+        """The registered method only, one per request, ``private_key_jwt`` among them
+        (``client_auth``)."""
+        return authenticate(self.query_client, request, methods, endpoint)
 
 
 def stored_request(params: dict[str, str]) -> OAuth2Request:
@@ -92,11 +104,7 @@ def stored_request(params: dict[str, str]) -> OAuth2Request:
 
 
 class CodeGrant(AuthorizationCodeGrant):
-    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = [
-        "client_secret_basic",
-        "client_secret_post",
-        "none",
-    ]
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = list(AUTH_METHODS)
 
     @staticmethod
     def validate_authorization_redirect_uri(request: OAuth2Request, client: OAuthClient) -> str:
@@ -125,6 +133,8 @@ class CodeGrant(AuthorizationCodeGrant):
                 auth_time=session.auth_time,
                 acr=session.acr,
                 amr=session.amr,
+                sid=session.sid,
+                id_token_claims=getattr(request, "id_token_claims", None) or None,
                 created_at=now,
                 expires_at=now + timedelta(seconds=current_app.config["CODE_LIFETIME"]),
             )
@@ -161,6 +171,26 @@ class CodeGrant(AuthorizationCodeGrant):
     def authenticate_user(self, authorization_code: IssuedCode) -> Account | None:
         return db.session.get(Account, authorization_code.row.account_id)
 
+    def generate_token(
+        self,
+        user: Account | None = None,
+        scope: str | None = None,
+        grant_type: str | None = None,
+        expires_in: int | None = None,
+        include_refresh_token: bool = True,
+    ) -> dict[str, Any]:
+        """A JWT access token; a refresh token only when the grant includes offline_access
+        (OIDC Core §11) and the client may use it (Authlib's ``include_refresh_token``)."""
+        assert user is not None
+        assert scope is not None
+        code: IssuedCode = self.request.authorization_code
+        offline = include_refresh_token and OFFLINE_ACCESS in scope.split()
+        return issue_for_code(code.row, user, self.request.client.row, offline=offline)
+
+    def save_token(self, token: dict[str, Any]) -> None:
+        """Commit the tokens ``generate_token`` added."""
+        db.session.commit()
+
 
 def _revoke_if_replayed(code_hash: str, client_id: str, now: datetime) -> None:
     # RFC 6749 §4.1.2: a code used twice is refused and the tokens it produced are revoked.
@@ -172,12 +202,7 @@ def _revoke_if_replayed(code_hash: str, client_id: str, now: datetime) -> None:
         )
     )
     if replayed is not None:
-        db.session.execute(
-            update(Token)
-            .where(and_(Token.authorization_code_id == replayed, Token.revoked_at.is_(None)))
-            .values(revoked_at=now)
-        )
-        db.session.commit()
+        revoke_family(replayed)
 
 
 class S256CodeChallenge(CodeChallenge):
@@ -243,8 +268,8 @@ class IdToken(OpenIDCode):
         kid, _ = active_key(alg)
         return {"alg": alg, "kid": kid, "typ": "JWT"}
 
-    def resolve_client_private_key(self, client: OAuthClient) -> Key:
-        return active_key(self.get_client_algorithm(client))[1]
+    def resolve_client_private_key(self, client: OAuthClient) -> KeySet:
+        return signing_key_set(self.get_client_algorithm(client))
 
     def get_client_claims(self, client: OAuthClient) -> dict[str, Any]:
         now = int(clock.now().timestamp())
@@ -261,12 +286,37 @@ class IdToken(OpenIDCode):
         claims["sub"] = subject_for(
             request.user, request.client.row, salt=current_app.config["SUBJECT_SALT"]
         )
+        code: IssuedCode | None = request.authorization_code
+        if code is not None:
+            if code.row.sid:
+                claims["sid"] = code.row.sid  # OIDC Back-Channel Logout §2.1
+            # OIDC Core §5.5: claims asked for in the ID token, within the granted scopes.
+            asked = frozenset(code.row.id_token_claims or ()) & claims_for(code.row.scope.split())
+            claims.update(project_claims(request.user.citizen, asked))
         return claims
 
     def generate_user_info(self, user: Account, scope: str) -> dict[str, str]:
-        """Nothing beyond ``sub``: scope claims are released by userinfo (OIDC Core §5.4), so
-        the ID token, which travels further, says who and how, not what."""
+        """Nothing beyond ``sub`` unless asked by name: scope claims are released by userinfo
+        (OIDC Core §5.4), so the ID token, which travels further, says who and how, not what."""
         return {}
+
+
+class RefreshedIdToken(IdToken):
+    """The ID token of a refresh (OIDC Core §12.2): same iss, sub, aud and azp as the first; the
+    auth_time, acr and amr of the original sign-in (and its sid), not of the refresh; no nonce.
+    Claims asked for by name with the ``claims`` parameter are not repeated."""
+
+    def __call__(self, grant: RefreshGrant) -> None:
+        OpenIDToken.__call__(self, grant)
+
+    def get_compatible_claims(self, request: OAuth2Request) -> dict[str, Any]:
+        claims = super().get_compatible_claims(request)
+        refresh_token: IssuedRefreshToken = request.refresh_token
+        row = refresh_token.row
+        claims.update(auth_time=int(row.auth_time.timestamp()), acr=row.acr, amr=row.amr)
+        if row.sid:
+            claims["sid"] = row.sid  # OIDC Back-Channel Logout §2.1
+        return claims
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,33 +337,14 @@ class IssuedToken:
 
 class AccessTokens(BearerTokenValidator):
     def authenticate_token(self, token_string: str) -> IssuedToken | None:
-        row = db.session.scalar(
-            select(Token).where(Token.access_token_hash == digest(token_string))
-        )
+        """By the token's digest, not its signature: a revoked token stops at once."""
+        row = find_access_token(token_string)
         return IssuedToken(row) if row else None
 
 
 def _query_client(client_id: str) -> OAuthClient | None:
     client = find_client(client_id)
     return OAuthClient(client) if client else None
-
-
-def _save_token(token: dict[str, Any], request: OAuth2Request) -> None:
-    now = clock.now()
-    code: IssuedCode | None = request.authorization_code
-    db.session.add(
-        Token(
-            access_token_hash=digest(token["access_token"]),
-            client_id=request.client.get_client_id(),
-            account_id=request.user.id,
-            scope=token["scope"],
-            acr=code.row.acr if code else "loa1",
-            authorization_code_id=code.row.id if code else None,
-            issued_at=now,
-            expires_at=now + timedelta(seconds=int(token["expires_in"])),
-        )
-    )
-    db.session.commit()
 
 
 class BearerProtector(ResourceProtector):
@@ -339,10 +370,12 @@ require_token = BearerProtector()
 
 
 def init_app(app: Flask) -> None:
-    app.config["OAUTH2_TOKEN_EXPIRES_IN"] = {
-        "authorization_code": app.config["ACCESS_TOKEN_LIFETIME"]
-    }
-    server.init_app(app, query_client=_query_client, save_token=_save_token)
+    """Tokens are made and stored by the grants (``generate_token``), so the server needs no
+    ``save_token``."""
+    server.init_app(app, query_client=_query_client)
     if not server._authorization_grants:
         server.register_grant(CodeGrant, [S256CodeChallenge(), RegisteredScopes(), IdToken()])
+        server.register_grant(RefreshGrant, [RefreshedIdToken()])
+        server.register_endpoint(Introspection)
+        server.register_endpoint(Revocation)
         require_token.register_token_validator(AccessTokens())

@@ -50,6 +50,9 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
 class Demo:
     issuer: str
     portal: str
+    # The variables the fixture set for `idp demo` (IDP_ISSUER, IDP_INSTANCE_PATH,
+    # IDP_DATABASE_URL), so a test can run other `idp` commands against the same instance.
+    environ: dict[str, str]
 
 
 @pytest.fixture(scope="session")
@@ -57,12 +60,12 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     instance: Path = tmp_path_factory.mktemp("demo-instance")
     idp_port, portal_port = _free_port(), _free_port()
     issuer = f"http://localhost:{idp_port}"
-    env = {
-        **os.environ,
+    environ = {
         "IDP_ISSUER": issuer,
         "IDP_INSTANCE_PATH": str(instance),
         "IDP_DATABASE_URL": f"sqlite:///{instance / 'idp.sqlite3'}",
     }
+    env = {**os.environ, **environ}
     process = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "idp"),
@@ -77,7 +80,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         _wait_until_up(f"{issuer}/.well-known/openid-configuration", process)
         portal = f"http://127.0.0.1:{portal_port}"
         _wait_until_up(portal + "/", process)
-        yield Demo(issuer, portal)
+        yield Demo(issuer, portal, environ)
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)

@@ -110,6 +110,38 @@ class Flow:
             auth=(self.portal.client_id, secret),
         )
 
+    def post_as_portal(self, path: str, **data: str | None) -> TestResponse:
+        """POST a form to a token-side endpoint (``/token``, ``/introspect``, ``/revoke``),
+        authenticated as the portal with ``client_secret_basic``; None values are left out."""
+        secret = self.portal.client_secret
+        assert secret
+        return self.browser.post(
+            path,
+            data={k: v for k, v in data.items() if v is not None},
+            auth=(self.portal.client_id, secret),
+        )
+
+    def refresh(self, refresh_token: str, **changes: str | None) -> TestResponse:
+        """A valid refresh request (RFC 6749 §6); each test breaks one thing with ``changes``."""
+        data: dict[str, str | None] = {
+            "grant_type": "refresh_token",
+            "refresh_token": refresh_token,
+        }
+        data.update(changes)
+        return self.post_as_portal("/token", **data)
+
+
+def flow_with(app: Flask, **portal: Any) -> Iterator[Flow]:
+    """What the ``flow`` fixture gives, with the portal registered with ``portal`` options
+    (``make_portal``'s keywords); for fixtures that need another kind of portal."""
+    with clock.frozen(START) as advance:
+        with app.app_context():
+            ensure_keys()
+            make_citizen()
+            secret = make_account()
+            registered = make_portal(**portal)
+        yield Flow(english(app), registered, secret, advance)
+
 
 @pytest.fixture
 def flow(app: Flask) -> Iterator[Flow]:
@@ -131,4 +163,4 @@ def english(app: Flask) -> FlaskClient:
     return browser
 
 
-__all__ = ["Flow", "form_fields", "query"]
+__all__ = ["Flow", "flow_with", "form_fields", "query"]

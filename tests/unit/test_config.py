@@ -69,3 +69,10 @@ def test_production_with_everything_set_starts(tmp_path: Path) -> None:
 def test_lifetimes_must_be_positive_numbers(tmp_path: Path, value: str) -> None:
     with pytest.raises(ConfigurationError, match="IDP_CODE_LIFETIME"):
         load(tmp_path, {"IDP_CODE_LIFETIME": value})
+
+
+def test_key_publish_lead_time_may_be_zero_but_not_negative(tmp_path: Path) -> None:
+    assert load(tmp_path, {})["KEY_PUBLISH_LEAD_TIME"] == 86400
+    assert load(tmp_path, {"IDP_KEY_PUBLISH_LEAD_TIME": "0"})["KEY_PUBLISH_LEAD_TIME"] == 0
+    with pytest.raises(ConfigurationError, match="IDP_KEY_PUBLISH_LEAD_TIME must be at least 0"):
+        load(tmp_path, {"IDP_KEY_PUBLISH_LEAD_TIME": "-1"})
