@@ -29,6 +29,7 @@ from idp.keys.store import (
 )
 from idp.oidc.clients import (
     AUTH_METHODS,
+    SUBJECT_TYPES,
     RegistrationError,
     describe,
     find_client,
@@ -171,7 +172,7 @@ def clients() -> None:
 @click.option("--sector", help="Host naming the sector of pairwise subjects.")
 @click.option(
     "--subject-type",
-    type=click.Choice(["pairwise", "public"]),
+    type=click.Choice(SUBJECT_TYPES),
     default="pairwise",
     show_default=True,
 )

@@ -23,6 +23,10 @@ from idp.models import Client
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
 
 
+# OIDC Core §8: pairwise subjects by default, public for portals registered so.
+SUBJECT_TYPES = ("pairwise", "public")
+
+
 class RegistrationError(ValueError):
     """A client registration is invalid; the message names the field."""
 
@@ -114,7 +118,7 @@ def register_client(
     if auth_method not in AUTH_METHODS:
         raise RegistrationError(f"auth_method: must be one of {', '.join(AUTH_METHODS)}")
     _check_client_keys(auth_method, jwks, jwks_uri)
-    if subject_type not in ("pairwise", "public"):
+    if subject_type not in SUBJECT_TYPES:
         raise RegistrationError("subject_type: must be pairwise or public")
     if id_token_alg not in SUPPORTED_ALGS:
         raise RegistrationError(f"id_token_alg: must be one of {', '.join(SUPPORTED_ALGS)}")

@@ -1,5 +1,5 @@
-"""OpenID Connect Discovery 1.0 §3 provider metadata, derived from configuration and the claims
-catalogue."""
+"""OpenID Connect Discovery 1.0 §3 provider metadata, read from what the code enforces: the
+claims catalogue, the checks, the grants and client authentication, the key store."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from idp.consent.catalogue import SCOPES, supported_claims
 from idp.keys.store import SUPPORTED_ALGS
 from idp.oidc.checks import PROMPTS, RESPONSE_MODES
 from idp.oidc.client_auth import ASSERTION_ALGS
-from idp.oidc.clients import AUTH_METHODS
+from idp.oidc.clients import AUTH_METHODS, SUBJECT_TYPES
+from idp.oidc.refresh import RefreshGrant
+from idp.oidc.server import CodeGrant, S256CodeChallenge
 from idp.oidc.token_endpoints import Introspection, Revocation
 from idp.pages import LOCALES
 
@@ -28,11 +30,11 @@ def provider_metadata(issuer: str) -> dict[str, Any]:
         "revocation_endpoint": f"{issuer}/revoke",
         "jwks_uri": f"{issuer}/jwks.json",
         "scopes_supported": list(SCOPES),
-        "response_types_supported": ["code"],
+        "response_types_supported": sorted(CodeGrant.RESPONSE_TYPES),
         "response_modes_supported": list(RESPONSE_MODES),
         "prompt_values_supported": list(PROMPTS),
-        "grant_types_supported": ["authorization_code", "refresh_token"],
-        "subject_types_supported": ["pairwise", "public"],
+        "grant_types_supported": [CodeGrant.GRANT_TYPE, RefreshGrant.GRANT_TYPE],
+        "subject_types_supported": list(SUBJECT_TYPES),
         "id_token_signing_alg_values_supported": list(SUPPORTED_ALGS),
         "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
         "token_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGS),
@@ -40,7 +42,7 @@ def provider_metadata(issuer: str) -> dict[str, Any]:
         "introspection_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGS),
         "revocation_endpoint_auth_methods_supported": list(Revocation.CLIENT_AUTH_METHODS),
         "revocation_endpoint_auth_signing_alg_values_supported": list(ASSERTION_ALGS),
-        "code_challenge_methods_supported": ["S256"],
+        "code_challenge_methods_supported": list(S256CodeChallenge.SUPPORTED_CODE_CHALLENGE_METHOD),
         "claims_supported": supported_claims(),
         "claims_parameter_supported": True,
         "request_parameter_supported": False,
