@@ -31,7 +31,8 @@ class Purged:
 
 def purge_expired() -> Purged:
     """Delete expired rows, children before parents. A code stays while a token issued from it
-    lives, so that a late replay can still revoke that token (RFC 6749 §4.1.2); the tokens of a
+    lives, so that a late replay can still revoke that token (RFC 6749 §4.1.2), and while its
+    session lives, so that logging out still notifies its portal; the tokens of a
     refresh-token family all share its expiry, so a rotated token stays as long as reusing it
     must revoke the family (RFC 9700 §4.14.2). ``tokens`` counts access and refresh tokens."""
     now = clock.now()
@@ -42,11 +43,19 @@ def purge_expired() -> Purged:
     tokens = db.session.execute(delete(Token).where(Token.expires_at <= now))
     refresh_tokens = db.session.execute(delete(RefreshToken).where(RefreshToken.expires_at <= now))
     live_codes = select(Token.authorization_code_id).where(Token.authorization_code_id.is_not(None))
+    # A code also stays while its provider session lives: it is how a logout finds the portals
+    # to notify (Back-Channel Logout §2.5).
+    live_sessions = select(BrowserSession.sid).where(
+        BrowserSession.ended_at.is_(None),
+        BrowserSession.expires_at > now,
+        BrowserSession.last_seen_at > now - idle,
+    )
     codes = db.session.execute(
         delete(AuthorizationCode).where(
             AuthorizationCode.expires_at <= now,
             AuthorizationCode.id.not_in(live_codes),
             AuthorizationCode.id.not_in(select(RefreshToken.authorization_code_id)),
+            or_(AuthorizationCode.sid.is_(None), AuthorizationCode.sid.not_in(live_sessions)),
         )
     )
     sessions = db.session.execute(

@@ -163,9 +163,8 @@ def releasable(requested: Iterable[str], registered: Iterable[str]) -> list[str]
 
 
 def supported_claims() -> list[str]:
-    return sorted(
-        claims_for(SCOPES) | {"iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp"}
-    )
+    protocol = {"iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "sid"}
+    return sorted(claims_for(SCOPES) | protocol)
 
 
 def lowest_acr(scopes: Iterable[str]) -> str:

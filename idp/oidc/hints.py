@@ -1,5 +1,6 @@
 """ID tokens that come back to us as hints (OIDC Core §3.1.2.1 `id_token_hint`, RP-Initiated
-Logout §2): accepted only when we signed them, even after they expired."""
+Logout §2): accepted only when we signed them, even after they expired, as long as the key that
+signed them is still published."""
 
 from __future__ import annotations
 
@@ -24,6 +25,10 @@ def read_id_token_hint(hint: str, *, issuer: str) -> dict[str, Any]:
             "The 'id_token_hint' is not an ID token of this provider."
         ) from None
     claims = dict(token.claims)
+    # RFC 8725 §3.11: our access tokens (at+jwt) and logout tokens (logout+jwt) are signed with
+    # the same keys and carry iss and sub too; only an ID token (typ JWT) is a hint.
+    if str(token.header.get("typ", "JWT")).upper() != "JWT":
+        raise InvalidRequestError("The 'id_token_hint' is not an ID token of this provider.")
     if claims.get("iss") != issuer or not isinstance(claims.get("sub"), str):
         raise InvalidRequestError("The 'id_token_hint' is not an ID token of this provider.")
     return claims

@@ -74,8 +74,9 @@ def confirm() -> ResponseReturnValue:
     form = FlaskForm()
     if not form.validate_on_submit() or not isinstance(pending, dict):
         return _refused(_("the sign-out was not confirmed"))
+    if request.form.get("decision") != "logout":
+        return render_template("logout/done.html", stayed=True)
     signed_in = current_session()
-    if request.form.get("decision") == "logout" and signed_in is not None:
+    if signed_in is not None:  # already ended (another tab, idle expiry): nothing left to end
         log_out(signed_in)
-        return _after_logout(pending.get("target"), pending.get("state"))
-    return render_template("logout/done.html", stayed=True)
+    return _after_logout(pending.get("target"), pending.get("state"))

@@ -10,7 +10,7 @@ from typing import Any
 from authlib.integrations.flask_oauth2 import current_token
 from flask import Blueprint, Response, current_app, request
 from flask.typing import ResponseReturnValue
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from idp.consent.catalogue import claims_for
 from idp.extensions import csrf, db
@@ -45,6 +45,20 @@ def api_error(error: HTTPException) -> ResponseReturnValue:
     if request.endpoint in API_ENDPOINTS:
         return error.get_response()
     return http_error_page(error)
+
+
+MACHINE_PATHS = frozenset({"/token", "/userinfo", "/introspect", "/revoke"})
+
+
+@blueprint.app_errorhandler(MethodNotAllowed)
+def wrong_method(error: MethodNotAllowed) -> ResponseReturnValue:
+    """A wrong HTTP method at a machine endpoint is answered in JSON, with the allowed ones."""
+    if request.path not in MACHINE_PATHS:
+        return http_error_page(error)
+    allowed = sorted(error.valid_methods or [])
+    body = {"error": "invalid_request", "error_description": f"Use {' or '.join(allowed)}."}
+    headers = {"Allow": ", ".join(allowed), "Cache-Control": "no-store"}
+    return Response(json.dumps(body), 405, headers, mimetype="application/json")
 
 
 @blueprint.get("/.well-known/openid-configuration")

@@ -31,3 +31,13 @@ def test_cleanup_keeps_live_state_and_deletes_expired(app: Flask, flow: Flow) ->
     assert purged.transactions == 1
     assert _count(app, AuthorizationTransaction) == 0
     assert _count(app, BrowserSession) == 0
+
+
+def test_cleanup_keeps_the_codes_of_a_live_session_for_logout(app: Flask, flow: Flow) -> None:
+    flow.redeem(flow.code()["code"])
+    flow.advance(700)  # code and access token expired, the session still alive (idle 15 min)
+    flow.browser.get("/authorize")  # any request counts as use of the session
+    with app.app_context():
+        purged = purge_expired()
+    assert purged.codes == 0
+    assert _count(app, AuthorizationCode) == 1

@@ -151,3 +151,11 @@ def test_password_only_account_cannot_reach_loa2(app: Flask) -> None:
     response = flow.sign_in(flow.authorize())
     callback = flow.follow_to_portal(response)
     assert callback["error"] == "unmet_authentication_requirements"
+
+
+@pytest.mark.parametrize("path", ["/token", "/introspect", "/revoke"])
+def test_a_wrong_method_at_a_machine_endpoint_is_answered_in_json(flow: Flow, path: str) -> None:
+    response = flow.browser.get(path)
+    assert response.status_code == 405
+    assert response.get_json()["error"] == "invalid_request"
+    assert "POST" in response.headers["Allow"]
