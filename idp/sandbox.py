@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from idp.accounts.service import create_account, enrol_totp
 from idp.extensions import db
-from idp.models import Account, Citizen
+from idp.models import Account, Citizen, Client
 from idp.oidc.clients import find_client, register_client
 from idp.population.records import (
     CitizenRecord,
@@ -31,11 +31,21 @@ from idp.population.records import (
 )
 from idp.population.registry import find_by_citizen_id, upsert
 from idp.population.seed import seed
+from relying_party_demo.lab import wiring
 
 GENERATED_CITIZENS = 300
 SEED = 2026
-PORTAL_SCOPE = "openid profile citizen_id health_insurance driving_license"
+# Everything the demo portal may ask for: the union of its procedures' scopes
+# (relying_party_demo/procedures.py; a unit test checks they agree) and its sign-in button's.
+PORTAL_SCOPE = (
+    "openid profile citizen_id health_insurance driving_license vehicle_registration "
+    "education vaccination"
+)
+# What the portal's plain "Sign in" button asks for (RP_SCOPE); each procedure asks for its own.
+PORTAL_SIGN_IN_SCOPE = "openid profile citizen_id"
 PORTAL_FILE = "demo-portal.json"
+# The portal's own instance folder (its session store), inside the provider's.
+PORTAL_INSTANCE = "demo-portal"
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,21 +126,72 @@ SANDBOX: tuple[SandboxAccount, ...] = (
 )
 
 
+# The security lab signs in as these two (its one-time codes then are not yours to reuse).
+LAB_CITIZEN, LAB_SECOND_CITIZEN = SANDBOX[4], SANDBOX[2]
+
+
+def _lab_account(sandbox: SandboxAccount) -> wiring.LabAccount:
+    return wiring.LabAccount(sandbox.record.citizen_id, sandbox.password, sandbox.totp_secret)
+
+
 @dataclass(frozen=True, slots=True)
 class DemoSetup:
     client_id: str
     client_secret: str
     portal_secret_key: str
+    lab_client_id: str
+    lab_client_secret: str
+    portal_instance_path: str = ""
 
     def portal_environ(self, issuer: str, portal_url: str) -> dict[str, str]:
-        return {
+        environ = {
             "RP_ISSUER": issuer,
             "RP_CLIENT_ID": self.client_id,
             "RP_CLIENT_SECRET": self.client_secret,
             "RP_SECRET_KEY": self.portal_secret_key,
             "RP_BASE_URL": portal_url,
-            "RP_SCOPE": PORTAL_SCOPE,
+            "RP_SCOPE": PORTAL_SIGN_IN_SCOPE,
         }
+        if self.portal_instance_path:
+            environ["RP_INSTANCE_PATH"] = self.portal_instance_path
+        environ.update(
+            wiring.lab_environ(
+                portal_url,
+                lambda request: (self.lab_client_id, self.lab_client_secret),
+                portal_scope=PORTAL_SCOPE,
+                citizen=_lab_account(LAB_CITIZEN),
+                second_citizen=_lab_account(LAB_SECOND_CITIZEN),
+                second_client=(self.lab_client_id, self.lab_client_secret),
+            )
+        )
+        return environ
+
+
+@dataclass(frozen=True, slots=True)
+class PortalRegistration:
+    """What the demo portal is registered with; a saved client that differs is replaced."""
+
+    redirect_uris: list[str]
+    scope: str
+    post_logout_redirect_uris: list[str]
+    backchannel_logout_uri: str
+
+    @classmethod
+    def for_url(cls, portal_url: str) -> PortalRegistration:
+        return cls(
+            redirect_uris=[f"{portal_url}/callback"],
+            scope=PORTAL_SCOPE,
+            post_logout_redirect_uris=[f"{portal_url}/logged-out"],
+            backchannel_logout_uri=f"{portal_url}/backchannel-logout",
+        )
+
+    def is_met_by(self, client: Client) -> bool:
+        return (
+            set(self.redirect_uris) <= set(client.redirect_uris)
+            and set(client.scope.split()) == set(self.scope.split())
+            and set(client.post_logout_redirect_uris) == set(self.post_logout_redirect_uris)
+            and client.backchannel_logout_uri == self.backchannel_logout_uri
+        )
 
 
 def prepare(portal_url: str) -> DemoSetup:
@@ -154,25 +215,40 @@ def prepare(portal_url: str) -> DemoSetup:
 
 
 def _demo_portal(portal_url: str) -> DemoSetup:
-    """The demo portal's registration, kept in the instance folder so restarts reuse it."""
+    """The demo portal's registration, kept in the instance folder so restarts reuse it; a new
+    one replaces it when the portal's URL, scope or logout URIs have changed since."""
     path = Path(current_app.instance_path) / PORTAL_FILE
-    redirect_uri = f"{portal_url}/callback"
+    portal_instance = str(Path(current_app.instance_path) / PORTAL_INSTANCE)
+    wanted = PortalRegistration.for_url(portal_url)
     if path.exists():
         saved = json.loads(path.read_text())
         client = find_client(saved["client_id"])
-        if client is not None and redirect_uri in client.redirect_uris:
-            return DemoSetup(**saved)
+        lab_client = find_client(saved.get("lab_client_id", ""))
+        if client is not None and lab_client is not None and wanted.is_met_by(client):
+            return DemoSetup(**saved, portal_instance_path=portal_instance)
     registration = register_client(
         name="Cổng Dịch vụ công (demo)",
-        redirect_uris=[redirect_uri],
-        scope=PORTAL_SCOPE,
-        post_logout_redirect_uris=[portal_url + "/"],
+        redirect_uris=wanted.redirect_uris,
+        scope=wanted.scope,
+        post_logout_redirect_uris=wanted.post_logout_redirect_uris,
+        backchannel_logout_uri=wanted.backchannel_logout_uri,
+    )
+    lab = wiring.second_client_request(portal_url)
+    lab_registration = register_client(
+        name=lab.name,
+        redirect_uris=list(lab.redirect_uris),
+        scope=lab.scope,
+        post_logout_redirect_uris=list(lab.post_logout_redirect_uris),
     )
     assert registration.client_secret is not None
+    assert lab_registration.client_secret is not None
     setup = DemoSetup(
         client_id=registration.client.client_id,
         client_secret=registration.client_secret,
         portal_secret_key=secrets.token_urlsafe(32),
+        lab_client_id=lab_registration.client.client_id,
+        lab_client_secret=lab_registration.client_secret,
+        portal_instance_path=portal_instance,
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -182,6 +258,8 @@ def _demo_portal(portal_url: str) -> DemoSetup:
                 "client_id": setup.client_id,
                 "client_secret": setup.client_secret,
                 "portal_secret_key": setup.portal_secret_key,
+                "lab_client_id": setup.lab_client_id,
+                "lab_client_secret": setup.lab_client_secret,
             },
             handle,
         )
@@ -192,6 +270,7 @@ def describe(setup: DemoSetup, issuer: str, portal_url: str) -> str:
     lines = [
         "",
         f"  Demo portal:  {portal_url}/   (open this, click “Sign in with e-ID”)",
+        f"  Security lab: {portal_url}/lab",
         f"  Provider:     {issuer}/.well-known/openid-configuration",
         "",
         "  Sandbox accounts (public test data):",

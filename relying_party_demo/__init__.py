@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 
 from flask import Flask
 
-from relying_party_demo import config, headers, signin, views
+from relying_party_demo import config, headers, lab, sessions, signin, views
 from relying_party_demo.config import ConfigurationError
 
 __all__ = ["ConfigurationError", "create_app"]
@@ -25,7 +26,7 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
     missing or unusable, so the portal never starts half-configured.
     """
     settings = config.load(os.environ if environ is None else environ)
-    app = Flask(__name__)
+    app = Flask(__name__, instance_path=settings.instance_path)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_NAME=config.SESSION_COOKIE_NAME,
@@ -39,7 +40,12 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+    store = sessions.SessionStore(
+        Path(app.instance_path) / sessions.DATABASE_FILE, settings.secret_key
+    )
+    sessions.init_app(app, store)
     signin.init_app(app, settings)
     headers.init_app(app, settings)
     views.init_app(app)
+    lab.init_app(app, os.environ if environ is None else environ)
     return app

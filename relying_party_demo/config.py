@@ -3,12 +3,22 @@
 - ``RP_ISSUER`` (default ``http://localhost:5000``): the provider's issuer; discovery is
   fetched from ``{issuer}/.well-known/openid-configuration``.
 - ``RP_CLIENT_ID`` (required): from ``idp clients create … --json``.
-- ``RP_CLIENT_SECRET`` (required): the portal is a confidential client (``client_secret_basic``).
+- ``RP_AUTH_METHOD`` (default ``client_secret_basic``): how the portal authenticates at the token
+  endpoint, ``client_secret_basic`` or ``private_key_jwt``.
+- ``RP_CLIENT_SECRET`` (required with ``client_secret_basic``): the portal is a confidential
+  client.
+- ``RP_PRIVATE_KEY_FILE`` (required with ``private_key_jwt``): a JSON file holding the portal's
+  private JWK (EC P-256 or RSA); the portal publishes its public half at ``/jwks.json``.
 - ``RP_BASE_URL`` (default ``http://127.0.0.1:5001``): where the portal is reached; its redirect
-  URI is ``{RP_BASE_URL}/callback``.
-- ``RP_SECRET_KEY`` (required): signs the portal's session cookie.
-- ``RP_SCOPE`` (default ``openid profile citizen_id``): what the portal asks for; must include
-  ``openid``.
+  URI is ``{RP_BASE_URL}/callback``, its post-logout redirect URI ``{RP_BASE_URL}/logged-out``
+  and its back-channel logout URI ``{RP_BASE_URL}/backchannel-logout``.
+- ``RP_SECRET_KEY`` (required): keys the digests under which sessions are stored (the cookie
+  holds a random session id) and anything else Flask signs.
+- ``RP_SCOPE`` (default ``openid profile citizen_id``): what the plain "Sign in" button asks
+  for; must include ``openid``. Each procedure asks for its own scopes
+  (:mod:`relying_party_demo.procedures`); the portal's registration must cover them all.
+- ``RP_INSTANCE_PATH`` (default Flask's instance folder): where the portal keeps its SQLite file
+  of server-side sessions and seen logout tokens.
 
 The portal runs on a different host from the provider (127.0.0.1 against localhost) and names its
 cookie `portal_session`, so the two applications' cookies never mix: cookies ignore the port.
@@ -16,15 +26,24 @@ cookie `portal_session`, so the two applications' cookies never mix: cookies ign
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
+
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey, RSAKey
 
 DEFAULT_ISSUER = "http://localhost:5000"
 DEFAULT_BASE_URL = "http://127.0.0.1:5001"
 DEFAULT_SCOPE = "openid profile citizen_id"
 SESSION_COOKIE_NAME = "portal_session"
 HTTP_TIMEOUT_SECONDS = 10
+AUTH_METHODS = ("client_secret_basic", "private_key_jwt")
+# The assertion algorithms the provider accepts for each kind of key (idp/oidc/client_auth.py).
+KEY_ALGORITHMS = {"EC": ("ES256",), "RSA": ("PS256", "RS256")}
 
 _REGISTER_HINT = (
     "register the portal with `idp clients create --name 'Demo portal' "
@@ -41,14 +60,31 @@ class ConfigurationError(RuntimeError):
 class PortalSettings:
     issuer: str
     client_id: str
-    client_secret: str
+    # Empty with private_key_jwt: the portal then has no shared secret.
+    client_secret: str = field(repr=False)
     base_url: str
-    secret_key: str
+    secret_key: str = field(repr=False)
     scope: str
+    auth_method: str = "client_secret_basic"
+    # The private JWK for private_key_jwt (kid and alg always set), else None.
+    private_jwk: dict[str, Any] | None = field(default=None, repr=False)
+    instance_path: str | None = None
 
     @property
     def redirect_uri(self) -> str:
         return f"{self.base_url}/callback"
+
+    @property
+    def post_logout_redirect_uri(self) -> str:
+        return f"{self.base_url}/logged-out"
+
+    @property
+    def backchannel_logout_uri(self) -> str:
+        return f"{self.base_url}/backchannel-logout"
+
+    @property
+    def jwks_uri(self) -> str:
+        return f"{self.base_url}/jwks.json"
 
     @property
     def metadata_url(self) -> str:
@@ -80,20 +116,35 @@ def load(environ: Mapping[str, str]) -> PortalSettings:
     secret_key = _read(environ, "RP_SECRET_KEY", "")
     if not secret_key:
         raise ConfigurationError(
-            "RP_SECRET_KEY is not set. The demo portal refuses to start without it: it signs the "
-            "portal's session cookie. Set it to a long random value, for example the output of "
-            "`python -c 'import secrets; print(secrets.token_hex(32))'`."
+            "RP_SECRET_KEY is not set. The demo portal refuses to start without it: it keys the "
+            "digests under which the portal stores its sessions. Set it to a long random value, "
+            "for example the output of `python -c 'import secrets; print(secrets.token_hex(32))'`."
         )
 
     hint = _REGISTER_HINT.format(redirect_uri=f"{base_url}/callback", scope=scope)
     client_id = _read(environ, "RP_CLIENT_ID", "")
     if not client_id:
         raise ConfigurationError(f"RP_CLIENT_ID is not set: {hint}.")
-    client_secret = _read(environ, "RP_CLIENT_SECRET", "")
-    if not client_secret:
+
+    auth_method = _read(environ, "RP_AUTH_METHOD", "client_secret_basic")
+    if auth_method not in AUTH_METHODS:
         raise ConfigurationError(
-            f"RP_CLIENT_SECRET is not set: the portal is a confidential client; {hint}."
+            f"RP_AUTH_METHOD={auth_method!r} is not one of {', '.join(AUTH_METHODS)}."
         )
+    client_secret = ""
+    private_jwk: dict[str, Any] | None = None
+    if auth_method == "client_secret_basic":
+        client_secret = _read(environ, "RP_CLIENT_SECRET", "")
+        if not client_secret:
+            raise ConfigurationError(
+                f"RP_CLIENT_SECRET is not set: the portal is a confidential client; {hint}."
+            )
+    else:
+        private_jwk = _read_private_jwk(_read(environ, "RP_PRIVATE_KEY_FILE", ""))
+
+    instance_path = _read(environ, "RP_INSTANCE_PATH", "") or None
+    if instance_path is not None:
+        instance_path = str(Path(instance_path).expanduser().resolve())
 
     return PortalSettings(
         issuer=issuer,
@@ -102,7 +153,51 @@ def load(environ: Mapping[str, str]) -> PortalSettings:
         base_url=base_url,
         secret_key=secret_key,
         scope=scope,
+        auth_method=auth_method,
+        private_jwk=private_jwk,
+        instance_path=instance_path,
     )
+
+
+def _read_private_jwk(path: str) -> dict[str, Any]:
+    """The portal's private key for ``private_key_jwt``, with its ``kid`` and ``alg`` settled."""
+    if not path:
+        raise ConfigurationError(
+            "RP_PRIVATE_KEY_FILE is not set: with RP_AUTH_METHOD=private_key_jwt the portal signs "
+            "its client assertions with a private JWK read from that file (see "
+            "relying_party_demo/README.md for how to make one and register its public half)."
+        )
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as error:
+        raise ConfigurationError(f"RP_PRIVATE_KEY_FILE={path!r} cannot be read: {error}") from None
+    if not isinstance(data, dict) or data.get("kty") not in KEY_ALGORITHMS:
+        raise ConfigurationError(
+            f"RP_PRIVATE_KEY_FILE={path!r} does not hold an EC or RSA JWK (a JSON object)."
+        )
+    try:
+        key = (ECKey if data["kty"] == "EC" else RSAKey).import_key(data)
+    except (JoseError, ValueError, TypeError, KeyError) as error:
+        raise ConfigurationError(
+            f"RP_PRIVATE_KEY_FILE={path!r}: not a valid JWK ({error})"
+        ) from None
+    if not key.is_private:
+        raise ConfigurationError(
+            f"RP_PRIVATE_KEY_FILE={path!r} holds a public key; the portal needs the private one."
+        )
+    if data["kty"] == "EC" and data.get("crv") != "P-256":
+        raise ConfigurationError(f"RP_PRIVATE_KEY_FILE={path!r}: an EC key must be on P-256.")
+    allowed = KEY_ALGORITHMS[data["kty"]]
+    alg = data.get("alg", allowed[0])
+    if alg not in allowed:
+        raise ConfigurationError(
+            f"RP_PRIVATE_KEY_FILE={path!r}: alg {alg!r} is not one of {', '.join(allowed)}."
+        )
+    jwk = key.as_dict(private=True)
+    jwk["kid"] = data.get("kid") or key.thumbprint()
+    jwk["alg"] = alg
+    jwk["use"] = "sig"
+    return jwk
 
 
 def _read(environ: Mapping[str, str], name: str, default: str) -> str:

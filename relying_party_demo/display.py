@@ -23,6 +23,16 @@ def format_birthdate(value: object) -> str:
         return value
 
 
+def format_date(value: object) -> str:
+    """A ``YYYY-MM-DD`` date in a claim (a licence's expiry, a dose's date) as ``DD/MM/YYYY``."""
+    return format_birthdate(value)
+
+
+def format_json(value: Any) -> str:
+    """A decoded token part or a UserInfo response, as indented JSON."""
+    return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)
+
+
 def format_claim_value(name: str, value: Any) -> str:
     """A claim as text: scalars as they are, objects and arrays as indented JSON, and the UTC time
     beside a NumericDate."""

@@ -17,6 +17,7 @@ class Message:
 
 SIGN_IN_FAILED = Message("Không thể đăng nhập", "Sign-in failed")
 SIGN_OUT_FAILED = Message("Không thể đăng xuất", "Sign-out failed")
+APPLICATION_INCOMPLETE = Message("Không thể nộp hồ sơ", "The application was not sent")
 
 # Codes the provider may send to the redirect URI (RFC 6749 §4.1.2.1, OpenID Connect Core §3.1.2.6)
 # or from the token endpoint (RFC 6749 §5.2), and the codes the portal itself raises.
@@ -117,6 +118,24 @@ ERRORS: dict[str, Message] = {
         "Cấu hình của nhà cung cấp định danh không khớp với địa chỉ đã cấu hình cho cổng.",
         "The identity provider's configuration names a different issuer than the portal expects.",
     ),
+    "unmet_authentication_requirements": Message(
+        "Tài khoản của bạn chưa đạt mức xác thực mà thủ tục này yêu cầu: cần đăng nhập hai lớp "
+        "(mật khẩu và mã xác thực một lần). Hãy cài ứng dụng xác thực cho tài khoản rồi thử lại.",
+        "Your account cannot reach the level of sign-in this procedure needs: two factors (a "
+        "password and a one-time code). Add an authenticator app to your account and try again.",
+    ),
+    "insufficient_acr": Message(
+        "Nhà cung cấp định danh xác thực bạn ở mức thấp hơn mức cổng đã yêu cầu, nên cổng đã từ "
+        "chối phiên đăng nhập này.",
+        "The identity provider signed you in at a lower level than the portal asked for, so the "
+        "portal refused the sign-in.",
+    ),
+    "invalid_logout_state": Message(
+        "Yêu cầu đăng xuất không khớp với yêu cầu mà cổng đã gửi. Nếu bạn vừa đăng xuất, phiên "
+        "tại cổng đã kết thúc.",
+        "The sign-out response does not match one the portal sent. If you just signed out, your "
+        "session at the portal has ended.",
+    ),
     "invalid_csrf_token": Message(
         "Biểu mẫu đã hết hạn. Vui lòng quay lại trang chủ và thử lại.",
         "The form has expired. Please go back to the home page and try again.",
@@ -176,6 +195,27 @@ CLAIM_LABELS: dict[str, Message] = {
     "vehicles": Message("Phương tiện đã đăng ký", "Registered vehicles"),
     "education": Message("Văn bằng", "Education"),
     "vaccinations": Message("Tiêm chủng", "Vaccinations"),
+    "jti": Message("Mã của mã thông báo", "Token id"),
+    "scope": Message("Phạm vi được cấp", "Granted scope"),
+    "client_id": Message("Ứng dụng được cấp", "Client"),
+}
+
+# The token inspector's validation steps (OpenID Connect Core §3.1.3.7, RFC 9068 §4).
+CHECK_LABELS: dict[str, Message] = {
+    "format": Message("Định dạng", "Format"),
+    "typ": Message("Kiểu mã (typ)", "Token type (typ)"),
+    "signature": Message("Chữ ký khớp khoá công khai của nhà cung cấp", "Signature (JWKS)"),
+    "iss": Message("Nhà phát hành đúng", "Issuer"),
+    "aud": Message("Ứng dụng nhận đúng", "Audience"),
+    "azp": Message("Ứng dụng được cấp đúng", "Authorized party"),
+    "exp": Message("Chưa hết hạn", "Not expired"),
+    "iat": Message("Thời điểm cấp hợp lệ", "Issued at"),
+    "nonce": Message("Số dùng một lần khớp", "Nonce"),
+    "acr": Message("Mức độ bảo đảm đủ", "Assurance level"),
+    "at_hash": Message("Băm mã truy cập khớp", "Access-token hash"),
+    "sub": Message("Cùng một người dùng", "Same subject"),
+    "client_id": Message("Cấp cho cổng này", "Issued to this portal"),
+    "scope": Message("Phạm vi", "Scope"),
 }
 
 # Claims whose value is a NumericDate (RFC 7519 §2), shown with their UTC time as well.

@@ -3,7 +3,9 @@
 The fake provider answers discovery, JWKS, token and UserInfo requests in memory, so the portal's
 whole sign-in runs without a real provider or a network. It starts valid; each test breaks one
 thing through its ``id_token_claims``, ``userinfo_claims``, ``token_response`` or ``metadata``.
-The provider's own fixtures (``app``, ``client``) are not used here.
+It also makes the logout tokens a real provider would POST to ``/backchannel-logout``
+(:meth:`FakeProvider.logout_token`). The provider's own fixtures (``app``, ``client``) are not
+used here.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -24,7 +27,7 @@ from authlib.oidc.core.util import create_half_hash
 from flask import Flask
 from flask.testing import FlaskClient
 from joserfc import jwt
-from joserfc.jwk import ECKey
+from joserfc.jwk import ECKey, KeySet
 
 from relying_party_demo import create_app
 
@@ -54,12 +57,18 @@ CITIZEN = {
 }
 
 
+LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+
+
 @dataclass
 class Grant:
     nonce: str
     code_challenge: str
     redirect_uri: str
+    scope: str
+    acr_values: str | None
     used: bool = False
+    sid: str = field(default_factory=lambda: secrets.token_urlsafe(16))
 
 
 @dataclass
@@ -76,11 +85,12 @@ class FakeProvider:
             "token_endpoint": f"{ISSUER}/token",
             "userinfo_endpoint": f"{ISSUER}/userinfo",
             "jwks_uri": f"{ISSUER}/jwks.json",
+            "end_session_endpoint": f"{ISSUER}/logout",
             "response_types_supported": ["code"],
             "subject_types_supported": ["pairwise"],
             "id_token_signing_alg_values_supported": ["ES256"],
             "code_challenge_methods_supported": ["S256"],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "private_key_jwt"],
             "authorization_response_iss_parameter_supported": True,
         }
     )
@@ -92,6 +102,11 @@ class FakeProvider:
     grants: dict[str, Grant] = field(default_factory=dict)
     access_tokens: set[str] = field(default_factory=set)
     received: list[requests.PreparedRequest] = field(default_factory=list)
+    # The query of every authorization request the portal sent, in order.
+    authorizations: list[dict[str, str]] = field(default_factory=list)
+    # With private_key_jwt: the portal's public keys, and the assertions' jtis seen.
+    client_jwks: dict[str, Any] | None = None
+    assertions: list[dict[str, Any]] = field(default_factory=list)
 
     def authorize(self, authorization_url: str) -> dict[str, str]:
         """Play the citizen signing in: check the request, return the callback's parameters."""
@@ -106,9 +121,39 @@ class FakeProvider:
         assert query["redirect_uri"] == REDIRECT_URI
         assert query["code_challenge_method"] == "S256"
         assert "openid" in query["scope"].split()
+        self.authorizations.append(query)
         code = secrets.token_urlsafe(24)
-        self.grants[code] = Grant(query["nonce"], query["code_challenge"], query["redirect_uri"])
+        self.grants[code] = Grant(
+            query["nonce"],
+            query["code_challenge"],
+            query["redirect_uri"],
+            query["scope"],
+            query.get("acr_values"),
+        )
         return {"code": code, "state": query["state"], "iss": ISSUER}
+
+    def logout_token(
+        self, *, header: dict[str, Any] | None = None, key: ECKey | None = None, **claims: Any
+    ) -> str:
+        """A valid back-channel logout token for the citizen's latest sign-in; a claim given as
+        None is left out."""
+        now = int(time.time())
+        latest = list(self.grants.values())[-1] if self.grants else None
+        valid = {
+            "iss": ISSUER,
+            "aud": CLIENT_ID,
+            "iat": now,
+            "exp": now + 120,
+            "jti": secrets.token_urlsafe(16),
+            "events": {LOGOUT_EVENT: {}},
+            "sid": latest.sid if latest else "no-session",
+            "sub": CITIZEN["sub"],
+        }
+        return jwt.encode(
+            header or {"alg": "ES256", "kid": self.key.kid, "typ": "logout+jwt"},
+            _apply(valid, claims),
+            key or self.key,
+        )
 
     def handle(self, request: requests.PreparedRequest) -> requests.Response:
         self.received.append(request)
@@ -124,11 +169,10 @@ class FakeProvider:
         return _json_response(request, {"error": "not_found"}, 404)
 
     def _token(self, request: requests.PreparedRequest) -> requests.Response:
-        expected = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
-        if request.headers.get("Authorization") != f"Basic {expected}":
-            return _json_response(request, {"error": "invalid_client"}, 401)
         body = request.body.decode() if isinstance(request.body, bytes) else request.body or ""
         form = dict(parse_qsl(body))
+        if not self._authenticates(request, form):
+            return _json_response(request, {"error": "invalid_client"}, 401)
         grant = self.grants.get(form.get("code", ""))
         if grant is None or grant.used or form.get("grant_type") != "authorization_code":
             return _json_response(request, {"error": "invalid_grant"}, 400)
@@ -142,9 +186,25 @@ class FakeProvider:
         if self.token_response is not None:
             return _json_response(request, self.token_response)
 
-        access_token = secrets.token_urlsafe(32)
-        self.access_tokens.add(access_token)
         now = int(time.time())
+        acr = "loa1" if grant.acr_values == "loa1" else "loa2"
+        # An RFC 9068 access token, as the real provider issues.
+        access_token = jwt.encode(
+            {"alg": "ES256", "kid": self.key.kid, "typ": "at+jwt"},
+            {
+                "iss": ISSUER,
+                "aud": f"{ISSUER}/userinfo",
+                "sub": CITIZEN["sub"],
+                "client_id": CLIENT_ID,
+                "iat": now,
+                "exp": now + 300,
+                "jti": secrets.token_urlsafe(16),
+                "scope": grant.scope,
+                "acr": acr,
+            },
+            self.key,
+        )
+        self.access_tokens.add(access_token)
         claims = {
             "iss": ISSUER,
             "sub": CITIZEN["sub"],
@@ -153,8 +213,9 @@ class FakeProvider:
             "exp": now + 300,
             "auth_time": now - 5,
             "nonce": grant.nonce,
-            "acr": "loa2",
-            "amr": ["pwd", "otp", "mfa"],
+            "acr": acr,
+            "amr": ["pwd"] if acr == "loa1" else ["pwd", "otp", "mfa"],
+            "sid": grant.sid,
             "at_hash": create_half_hash(access_token, "ES256").decode(),
             "name": CITIZEN["name"],
             "birthdate": CITIZEN["birthdate"],
@@ -170,9 +231,30 @@ class FakeProvider:
                 "access_token": access_token,
                 "token_type": "Bearer",
                 "expires_in": 300,
-                "scope": "openid profile citizen_id",
+                "scope": grant.scope,
                 "id_token": id_token,
             },
+        )
+
+    def _authenticates(self, request: requests.PreparedRequest, form: dict[str, str]) -> bool:
+        if self.client_jwks is None:
+            expected = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+            return request.headers.get("Authorization") == f"Basic {expected}"
+        # private_key_jwt, as idp/oidc/client_auth.py checks it.
+        if "Authorization" in request.headers or "client_secret" in form:
+            return False
+        if form.get("client_assertion_type") != (
+            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+        ):
+            return False
+        token = jwt.decode(form["client_assertion"], KeySet.import_key_set(self.client_jwks))
+        claims = dict(token.claims)
+        self.assertions.append({"header": dict(token.header), "claims": claims})
+        return bool(
+            claims["iss"] == claims["sub"] == CLIENT_ID
+            and claims["aud"] in (ISSUER, self.metadata["token_endpoint"])
+            and claims["exp"] <= time.time() + 300
+            and claims["jti"] not in [a["claims"]["jti"] for a in self.assertions[:-1]]
         )
 
     def _userinfo(self, request: requests.PreparedRequest) -> requests.Response:
@@ -206,8 +288,9 @@ def _json_response(
 
 
 @pytest.fixture
-def portal_environ() -> dict[str, str]:
-    return dict(PORTAL_ENVIRON)
+def portal_environ(tmp_path: Path) -> dict[str, str]:
+    # The portal's session store lives in the test's own folder, never in the working tree.
+    return {**PORTAL_ENVIRON, "RP_INSTANCE_PATH": str(tmp_path / "portal-instance")}
 
 
 @pytest.fixture
@@ -254,12 +337,12 @@ def fake_provider(monkeypatch: pytest.MonkeyPatch, _no_network: None) -> FakePro
 @pytest.fixture
 def start_sign_in(
     portal_client: FlaskClient, fake_provider: FakeProvider
-) -> Callable[[], dict[str, str]]:
+) -> Callable[..., dict[str, str]]:
     """Begin a sign-in at the portal and let the fake provider answer it: the callback's query."""
 
-    def start() -> dict[str, str]:
-        response = portal_client.get("/login")
-        assert response.status_code == 302
+    def start(path: str = "/login") -> dict[str, str]:
+        response = portal_client.get(path)
+        assert response.status_code == 302, response.text
         return fake_provider.authorize(response.headers["Location"])
 
     return start
@@ -267,7 +350,7 @@ def start_sign_in(
 
 @pytest.fixture
 def signed_in(
-    portal_client: FlaskClient, start_sign_in: Callable[[], dict[str, str]]
+    portal_client: FlaskClient, start_sign_in: Callable[..., dict[str, str]]
 ) -> FlaskClient:
     """A portal client whose citizen has signed in through the fake provider."""
     response = portal_client.get("/callback", query_string=start_sign_in())

@@ -16,6 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from joserfc.jwk import ECKey
 
+from relying_party_demo.sessions import session_store
 from relying_party_demo.signin import (
     MAX_PENDING_SIGN_INS,
     SignInError,
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     # Only for annotations: the fixture module is this folder's conftest.py.
     from conftest import FakeProvider
 
-StartSignIn = Callable[[], dict[str, str]]
+StartSignIn = Callable[..., dict[str, str]]
 ISSUER = "http://localhost:5000"
 
 
@@ -81,13 +82,13 @@ def test_each_login_has_its_own_state_and_nonce(start_sign_in: StartSignIn) -> N
 def test_pending_sign_ins_are_bounded(
     portal_client: FlaskClient, start_sign_in: StartSignIn
 ) -> None:
-    """A citizen who clicks "sign in" again and again keeps a cookie a browser will store."""
+    """A citizen who clicks "sign in" again and again keeps a bounded session."""
     queries = [start_sign_in() for _ in range(MAX_PENDING_SIGN_INS + 3)]
     with portal_client.session_transaction() as session:
         assert sum(key.startswith("_state_") for key in session) == MAX_PENDING_SIGN_INS
     cookie = portal_client.get_cookie("portal_session")
     assert cookie is not None
-    assert len(cookie.value) < 3000
+    assert len(cookie.value) == 43  # the session id alone
     response = portal_client.get("/callback", query_string=queries[0])
     assert error_code(response) == "invalid_state"
     assert portal_client.get("/callback", query_string=queries[-1]).status_code == 303
@@ -154,11 +155,36 @@ def test_token_request_uses_basic_auth_and_the_code_verifier(
     assert "client_secret" not in form
 
 
-def test_session_holds_claims_not_tokens(signed_in: FlaskClient) -> None:
+def test_cookie_holds_only_a_random_session_id(signed_in: FlaskClient, portal: Flask) -> None:
+    cookie = signed_in.get_cookie("portal_session")
+    assert cookie is not None
+    # 32 random bytes, base64url: no data, no signature, nothing to decode.
+    assert len(cookie.value) == 43
+    assert "." not in cookie.value
+    assert "001090012345" not in cookie.value
     with signed_in.session_transaction() as session:
-        assert set(session) == {"id_token_claims", "userinfo"}
-        assert "id_token" not in session["id_token_claims"]
+        assert set(session) == {"id_token_claims", "userinfo", "sign_in"}
         assert session["userinfo"]["citizen_id"] == "001090012345"
+        # The raw tokens are kept server-side, for the inspector and for logout's hint.
+        assert session["sign_in"]["id_token"].count(".") == 2
+        assert session["sign_in"]["access_token"].count(".") == 2
+    stored = session_store(portal).load(cookie.value)
+    assert stored is not None
+    assert stored["sign_in"]["id_token"].count(".") == 2
+
+
+def test_sign_in_gives_the_session_a_new_id(
+    portal_client: FlaskClient, start_sign_in: StartSignIn, portal: Flask
+) -> None:
+    query = start_sign_in()
+    before = portal_client.get_cookie("portal_session")
+    assert before is not None
+    assert portal_client.get("/callback", query_string=query).status_code == 303
+    after = portal_client.get_cookie("portal_session")
+    assert after is not None
+    assert after.value != before.value
+    # The id a sign-in started under (perhaps planted by an attacker) is no session any more.
+    assert session_store(portal).load(before.value) is None
 
 
 def test_sign_in_starts_a_fresh_session(
@@ -187,7 +213,8 @@ def test_logout_ends_the_local_session(signed_in: FlaskClient) -> None:
     assert token is not None
     response = signed_in.post("/logout", data={"csrf_token": token["value"]})
     assert response.status_code == 303
-    assert response.headers["Location"] == "/"
+    # On to the provider's end-session endpoint (test_portal_logout.py checks its parameters).
+    assert response.headers["Location"].startswith(f"{ISSUER}/logout?")
     assert_signed_out(signed_in)
 
 
