@@ -70,6 +70,10 @@ def enrol_totp(account: Account, secret: str) -> None:
     db.session.commit()
 
 
+def has_second_factor(account: Account) -> bool:
+    return account.totp_secret_sealed is not None
+
+
 def totp_secret(account: Account) -> str | None:
     if account.totp_secret_sealed is None:
         return None

@@ -78,7 +78,9 @@ def password(transaction_id: str) -> ResponseReturnValue:
         check = accounts.check_password(form.citizen_id.data.strip(), form.password.data)
         if check.account is not None:
             log.info("password accepted tx=%s", transaction.id[:8])
-            if check.account.totp_secret_sealed is not None:
+            needed = requirements(transaction.params).acr
+            # Ask for the second factor only when the portal needs more than one (loa1).
+            if accounts.has_second_factor(check.account) and not satisfies("loa1", needed):
                 if advance(
                     transaction,
                     TransactionState.LOGIN,

@@ -14,6 +14,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from idp.accounts.browser import browser_binding, current_session
+from idp.accounts.service import has_second_factor
 from idp.consent.catalogue import satisfies
 from idp.extensions import csrf, db
 from idp.models import Account, TransactionState
@@ -99,17 +100,26 @@ def authorize() -> ResponseReturnValue:
         params["login_hint"] = checked.login_hint
     else:
         params.pop("login_hint", None)
+    if checked.needs_login or account is None:
+        state, page = TransactionState.LOGIN, "authn.password"
+    elif checked.step_up and has_second_factor(account):
+        # A weaker session is stepped up by asking for the missing factor alone.
+        state, page = TransactionState.OTP, "authn.otp"
+    elif checked.step_up:
+        state, page = TransactionState.LOGIN, "authn.password"
+    else:
+        state, page = TransactionState.CONSENT, "consent.decide"
     transaction = open_transaction(
         params=params,
         client_id=client.client_id,
         binding=browser_binding(),
-        state=TransactionState.LOGIN if checked.needs_login else TransactionState.CONSENT,
-        account_id=None if checked.needs_login or account is None else account.id,
-        browser_session_id=None if checked.needs_login or signed_in is None else signed_in.id,
+        state=state,
+        account_id=None if state is TransactionState.LOGIN or account is None else account.id,
+        browser_session_id=(
+            signed_in.id if state is TransactionState.CONSENT and signed_in else None
+        ),
     )
-    if checked.needs_login:
-        return redirect(url_for("authn.password", transaction_id=transaction.id))
-    return redirect(url_for("consent.decide", transaction_id=transaction.id))
+    return redirect(url_for(page, transaction_id=transaction.id))
 
 
 @blueprint.get("/authorize/resume/<transaction_id>")

@@ -1,10 +1,11 @@
 """The authorization endpoint's own checks, in the order they run.
 
-Authlib first validates what RFC 6749 and RFC 7636 define (client, redirect URI, response type,
-scope, PKCE, nonce). Then each check below reads the request and either raises the error the
-portal gets back, or records what the sign-in must do::
+Authlib first validates what RFC 6749 and RFC 7636 define (response type, client, redirect
+URI, then request objects, which we refuse, then scope, PKCE, nonce: ``server``). Then each
+check below reads the request and either raises the error the portal gets back, or records what
+the sign-in must do::
 
-    CHECKS = repeated parameters ▸ request objects ▸ response_mode ▸ prompt ▸ claims ▸
+    CHECKS = repeated parameters ▸ response_mode ▸ prompt ▸ claims ▸
              acr ▸ max_age ▸ id_token_hint ▸ login_hint ▸ session
 
 The whole validation order fits on this screen (as in node-oidc-provider's
@@ -14,18 +15,14 @@ The whole validation order fits on this screen (as in node-oidc-provider's
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from authlib.oauth2.rfc6749.errors import InvalidRequestError, OAuth2Error
-from authlib.oidc.core.errors import (
-    ConsentRequiredError,
-    LoginRequiredError,
-    RequestNotSupportedError,
-    RequestURINotSupportedError,
-)
+from authlib.oidc.core.errors import ConsentRequiredError, LoginRequiredError
 from flask import current_app
 
 from idp import clock
@@ -38,6 +35,8 @@ from idp.population.citizen_id import is_well_formed
 
 RESPONSE_MODES = ("query", "form_post")
 PROMPTS = ("none", "login", "consent", "select_account")
+#: RFC 6749 §4.1.2.1: an error_description holds only %x20-21 / %x23-5B / %x5D-7E.
+NOT_IN_DESCRIPTIONS = re.compile(r"[^\x20\x21\x23-\x5B\x5D-\x7E]")
 CLAIM_OWNER = {claim: scope.name for scope in SCOPES.values() for claim in scope.claims}
 
 
@@ -122,6 +121,7 @@ class Authorization:
     session: BrowserSession | None
     account: Account | None
     needs_login: bool = False
+    step_up: bool = False  # signed in, but below the level asked: only the missing factor
     login_hint: str | None = None
     requirements: Requirements | None = field(default=None)
 
@@ -135,20 +135,18 @@ class Authorization:
         return self.params.get("scope", "").split()
 
 
+def quoted(values: list[str], separator: str = " ") -> str:
+    """Values of the request named in an error_description, any character RFC 6749 §4.1.2.1
+    does not allow there shown as ``?`` (Authlib refuses to build an error that has one)."""
+    return NOT_IN_DESCRIPTIONS.sub("?", separator.join(values))
+
+
 def check_repeated_parameters(request: Authorization) -> None:
     # OIDC Core §3.1.2.1 / RFC 6749 §3.1: parameters must not be included more than once.
     if request.repeated:
         raise request.refuse(
-            InvalidRequestError(f"Parameter(s) repeated: {', '.join(sorted(request.repeated))}.")
+            InvalidRequestError(f"Parameter(s) repeated: {quoted(sorted(request.repeated), ', ')}.")
         )
-
-
-def check_request_objects(request: Authorization) -> None:
-    # OIDC Core §6: a provider without request objects answers with these two codes.
-    if "request" in request.params:
-        raise request.refuse(RequestNotSupportedError())
-    if "request_uri" in request.params:
-        raise request.refuse(RequestURINotSupportedError())
 
 
 def check_response_mode(request: Authorization) -> None:
@@ -163,9 +161,7 @@ def check_prompt(request: Authorization) -> None:
     prompts = request.params.get("prompt", "").split()
     unknown = [p for p in prompts if p not in PROMPTS]
     if unknown:
-        raise request.refuse(
-            InvalidRequestError(f"Unknown 'prompt' value(s): {' '.join(unknown)}.")
-        )
+        raise request.refuse(InvalidRequestError(f"Unknown 'prompt' value(s): {quoted(unknown)}."))
     # OIDC Core §3.1.2.1: none together with any other value is an error.
     if "none" in prompts and len(prompts) > 1:
         raise request.refuse(InvalidRequestError("'prompt=none' cannot be combined."))
@@ -205,7 +201,7 @@ def check_acr(request: Authorization) -> None:
     except OAuth2Error as error:
         raise request.refuse(error) from None
     if request.session and not satisfies(request.session.acr, request.requirements.acr):
-        request.needs_login = True  # step up: the session is below the level asked
+        request.step_up = True
 
 
 def check_max_age(request: Authorization) -> None:
@@ -241,7 +237,7 @@ def check_session(request: Authorization) -> None:
     if "none" not in request.requirements.prompts:
         return
     # OIDC Core §3.1.2.6: prompt=none answers at once, without showing any page.
-    if request.needs_login or request.account is None:
+    if request.needs_login or request.step_up or request.account is None:
         raise request.refuse(LoginRequiredError())
     wanted = releasable(request.scopes, request.client.scope.split())
     if not has_consent(request.account.id, request.client.client_id, wanted):
@@ -251,7 +247,6 @@ def check_session(request: Authorization) -> None:
 Check = Callable[[Authorization], None]
 CHECKS: tuple[Check, ...] = (
     check_repeated_parameters,
-    check_request_objects,
     check_response_mode,
     check_prompt,
     check_claims,

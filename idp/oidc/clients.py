@@ -47,7 +47,8 @@ def _check_redirect_uri(uri: str, field: str) -> None:
     # loopback during development.
     if parts.scheme not in ("https", "http") or not parts.netloc:
         raise RegistrationError(f"{field}: {uri!r} is not an absolute http(s) URL")
-    if parts.fragment:
+    # RFC 6749 §3.1.2: no fragment component, an empty one ("…/cb#") included.
+    if parts.fragment or "#" in uri:
         raise RegistrationError(f"{field}: {uri!r} must not contain a fragment")
     if parts.scheme == "http" and parts.hostname not in ("localhost", "127.0.0.1", "::1"):
         raise RegistrationError(f"{field}: {uri!r} must use https (http only for loopback)")
@@ -130,7 +131,7 @@ def register_client(
 
     secret = secrets.token_urlsafe(32) if auth_method.startswith("client_secret") else None
     client = Client(
-        client_id=secrets.token_urlsafe(18),
+        client_id=_new_client_id(),
         client_secret_hash=_secret_digest(secret) if secret else None,
         name=name.strip(),
         redirect_uris=redirect_uris,
@@ -148,6 +149,14 @@ def register_client(
     db.session.add(client)
     db.session.commit()
     return Registration(client, secret)
+
+
+def _new_client_id() -> str:
+    """144 random bits, never starting with ``-``, which a command line (``idp clients show
+    ID``) would read as an option."""
+    while (client_id := secrets.token_urlsafe(18)).startswith("-"):
+        pass
+    return client_id
 
 
 def find_client(client_id: str) -> Client | None:

@@ -26,6 +26,7 @@ from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oauth2.rfc6750 import BearerTokenValidator
 from authlib.oauth2.rfc7636 import CodeChallenge, create_s256_code_challenge
+from authlib.oidc.core.errors import RequestNotSupportedError, RequestURINotSupportedError
 from authlib.oidc.core.grants import OpenIDCode, OpenIDToken
 from flask import Flask, Response, abort, current_app
 from flask import request as flask_request
@@ -95,6 +96,33 @@ class Server(AuthorizationServer):
         (``client_auth``)."""
         return authenticate(self.query_client, request, methods, endpoint)
 
+    def get_authorization_grant(self, request: OAuth2Request) -> Any:
+        """The code grant. Any other response type is refused here, not by Authlib, whose error
+        quotes the request's value and cannot be built when that value holds a character an
+        error_description must not (RFC 6749 §4.1.2.1)."""
+        response_type = request.payload.response_type
+        if response_type not in CodeGrant.RESPONSE_TYPES:
+            redirect_uri = self._verified_redirect_uri(request)
+            if not response_type:
+                # RFC 6749 §4.1.2.1: a required parameter is missing.
+                raise InvalidRequestError(
+                    "The 'response_type' parameter is required.", redirect_uri=redirect_uri
+                )
+            raise OAuth2Error(
+                "Only the 'code' response type is supported.",
+                error="unsupported_response_type",
+                redirect_uri=redirect_uri,
+            )
+        return super().get_authorization_grant(request)
+
+    def _verified_redirect_uri(self, request: OAuth2Request) -> str | None:
+        """The request's redirect URI when its client exists and registered it: the only place
+        an error may be sent (RFC 6749 §4.1.2.1)."""
+        client_id = request.payload.client_id
+        client = self.query_client(client_id) if client_id else None
+        uri = request.payload.redirect_uri
+        return str(uri) if client is not None and uri and client.check_redirect_uri(uri) else None
+
 
 def stored_request(params: dict[str, str]) -> OAuth2Request:
     """Rebuild an authorization request from the parameters a transaction kept."""
@@ -114,6 +142,13 @@ class CodeGrant(AuthorizationCodeGrant):
             raise InvalidRequestError("The 'redirect_uri' parameter is required.")
         if not client.check_redirect_uri(uri):
             raise InvalidRequestError("The 'redirect_uri' is not registered for this client.")
+        # OIDC Core §6.1-6.2: any parameter may travel inside a request object, so a provider
+        # without them cannot judge the others (PKCE, nonce, scope…); it answers with these
+        # codes (§3.1.2.6) as soon as the answer may go to the portal.
+        if "request" in request.payload.data:
+            raise RequestNotSupportedError(redirect_uri=uri)
+        if "request_uri" in request.payload.data:
+            raise RequestURINotSupportedError(redirect_uri=uri)
         return str(uri)
 
     def save_authorization_code(self, code: str, request: OAuth2Request) -> None:
