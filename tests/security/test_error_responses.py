@@ -113,7 +113,9 @@ def test_errors_decided_on_the_pages_carry_state_and_iss_too(flow: Flow, how: st
     """Errors the resume step sends (the citizen refused or gave up) go the same way."""
     response = flow.authorize(state=LONG_STATE)
     if how == "deny":
-        response = flow.consent(flow.second_factor_if_asked(flow.sign_in(response)), decision="deny")
+        response = flow.consent(
+            flow.second_factor_if_asked(flow.sign_in(response)), decision="deny"
+        )
     else:
         page = flow.browser.get(response.headers["Location"])
         cancel = BeautifulSoup(page.get_data(as_text=True), "html.parser").select_one("form.cancel")
