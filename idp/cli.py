@@ -179,6 +179,12 @@ def clients() -> None:
 @click.option(
     "--id-token-alg", type=click.Choice(SUPPORTED_ALGS), default="ES256", show_default=True
 )
+@click.option(
+    "--no-pkce",
+    is_flag=True,
+    help="Let this confidential portal send a nonce instead of PKCE (RFC 9700 §2.1.1); "
+    "for libraries and test suites that cannot do PKCE. Not allowed with --auth-method none.",
+)
 @click.option("--json", "as_json", is_flag=True)
 @with_appcontext
 def clients_create(**options: Any) -> None:
@@ -205,6 +211,7 @@ def clients_create(**options: Any) -> None:
             sector=options["sector"],
             subject_type=options["subject_type"],
             id_token_alg=options["id_token_alg"],
+            require_pkce=not options["no_pkce"],
         )
     except RegistrationError as error:
         raise click.ClickException(str(error)) from None

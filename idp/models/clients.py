@@ -32,4 +32,7 @@ class Client(Base):
     sector: Mapped[str] = mapped_column(String(255))
     subject_type: Mapped[str] = mapped_column(String(10))  # pairwise | public
     id_token_signed_response_alg: Mapped[str] = mapped_column(String(10), default="ES256")
+    # RFC 9700 §2.1.1: PKCE is required unless a confidential client opts out, and then it
+    # must send a nonce instead.
+    require_pkce: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]

@@ -99,6 +99,7 @@ def register_client(
     sector: str | None = None,
     subject_type: str = "pairwise",
     id_token_alg: str = "ES256",  # noqa: S107 (an algorithm name, not a secret)
+    require_pkce: bool = True,
 ) -> Registration:
     if not name.strip():
         raise RegistrationError("name: must not be empty")
@@ -121,6 +122,9 @@ def register_client(
     _check_client_keys(auth_method, jwks, jwks_uri)
     if subject_type not in SUBJECT_TYPES:
         raise RegistrationError("subject_type: must be pairwise or public")
+    if not require_pkce and auth_method == "none":
+        # RFC 9700 §2.1.1: only a confidential client may rely on nonce instead of PKCE.
+        raise RegistrationError("require_pkce: a public client must use PKCE")
     if id_token_alg not in SUPPORTED_ALGS:
         raise RegistrationError(f"id_token_alg: must be one of {', '.join(SUPPORTED_ALGS)}")
     hosts = {urlsplit(uri).hostname for uri in redirect_uris}
@@ -144,6 +148,7 @@ def register_client(
         sector=sector,
         subject_type=subject_type,
         id_token_signed_response_alg=id_token_alg,
+        require_pkce=require_pkce,
         created_at=clock.now(),
     )
     db.session.add(client)
@@ -182,6 +187,7 @@ def describe(client: Client) -> dict[str, object]:
         "sector": client.sector,
         "subject_type": client.subject_type,
         "id_token_signed_response_alg": client.id_token_signed_response_alg,
+        "require_pkce": client.require_pkce,
         "created_at": client.created_at.isoformat(),
     }
 

@@ -54,11 +54,11 @@ class IssuedCode:
     row: AuthorizationCode
 
     @property
-    def code_challenge(self) -> str:
+    def code_challenge(self) -> str | None:
         return self.row.code_challenge
 
     @property
-    def code_challenge_method(self) -> str:
+    def code_challenge_method(self) -> str | None:
         return self.row.code_challenge_method
 
     def get_redirect_uri(self) -> str:
@@ -163,8 +163,8 @@ class CodeGrant(AuthorizationCodeGrant):
                 redirect_uri=request.payload.redirect_uri,
                 scope=request.scope,
                 nonce=data.get("nonce"),
-                code_challenge=data["code_challenge"],
-                code_challenge_method=data["code_challenge_method"],
+                code_challenge=data.get("code_challenge"),
+                code_challenge_method=data.get("code_challenge_method"),
                 auth_time=session.auth_time,
                 acr=session.acr,
                 amr=session.amr,
@@ -241,7 +241,8 @@ def _revoke_if_replayed(code_hash: str, client_id: str, now: datetime) -> None:
 
 
 class S256CodeChallenge(CodeChallenge):
-    """PKCE (RFC 7636) with S256 only, required of every client (RFC 9700 §2.1.1)."""
+    """PKCE (RFC 7636) with S256 only, required of every client (RFC 9700 §2.1.1) except a
+    confidential one registered without it, which must then send a nonce instead."""
 
     SUPPORTED_CODE_CHALLENGE_METHOD: ClassVar[list[str]] = ["S256"]
     DEFAULT_CODE_CHALLENGE_METHOD = "S256"
@@ -253,6 +254,12 @@ class S256CodeChallenge(CodeChallenge):
 
     def validate_code_challenge(self, grant: CodeGrant, redirect_uri: str) -> None:
         data = grant.request.payload.data
+        if not data.get("code_challenge") and not data.get("code_challenge_method"):
+            if grant.client.row.require_pkce:
+                raise InvalidRequestError("PKCE is required: send 'code_challenge' (S256).")
+            if not data.get("nonce"):
+                raise InvalidRequestError("Without PKCE, a 'nonce' is required.")
+            return
         if not data.get("code_challenge"):
             raise InvalidRequestError("PKCE is required: send 'code_challenge' (S256).")
         if data.get("code_challenge_method") != "S256":

@@ -141,3 +141,14 @@ def test_a_schema_behind_the_code_is_refused(app: Flask) -> None:
                 text("INSERT INTO alembic_version (version_num) VALUES (:r)"), {"r": revisions[0]}
             )
             db.session.commit()
+
+
+def test_only_a_confidential_client_may_go_without_pkce(app: Flask) -> None:
+    base = ["clients", "create", "--name", "x", "--redirect-uri", "https://a.vn/cb"]
+    code, output = run(app, *base, "--scope", "openid", "--no-pkce", "--auth-method", "none")
+    assert code == 1
+    assert "public client must use PKCE" in output
+    code, output = run(app, *base, "--scope", "openid", "--no-pkce", "--json")
+    assert code == 0, output
+    shown = json.loads(run(app, "clients", "show", json.loads(output)["client_id"])[1])
+    assert shown["require_pkce"] is False

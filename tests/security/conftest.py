@@ -65,7 +65,7 @@ class Suite(Flow):
         return portal_receives(self, self.second_factor_if_asked(response, self.next_code()))
 
 
-def _suite(app: Flask, **portal: Any) -> Iterator[Suite]:
+def suite_with(app: Flask, **portal: Any) -> Iterator[Suite]:
     for base in flow_with(app, **portal):
         yield Suite(base.browser, base.portal, base.totp_secret, base.advance)
 
@@ -73,7 +73,7 @@ def _suite(app: Flask, **portal: Any) -> Iterator[Suite]:
 @pytest.fixture
 def conformance(app: Flask) -> Iterator[Suite]:
     """The conformance suite's first client: client_secret_basic, every standard scope."""
-    yield from _suite(
+    yield from suite_with(
         app, scope=CONFORMANCE_SCOPE, post_logout_redirect_uris=[POST_LOGOUT_REDIRECT]
     )
 
@@ -81,13 +81,13 @@ def conformance(app: Flask) -> Iterator[Suite]:
 @pytest.fixture
 def conformance_post(app: Flask) -> Iterator[Suite]:
     """The suite's client for OIDCCServerTestClientSecretPost."""
-    yield from _suite(app, scope=CONFORMANCE_SCOPE, auth_method="client_secret_post")
+    yield from suite_with(app, scope=CONFORMANCE_SCOPE, auth_method="client_secret_post")
 
 
 @pytest.fixture
 def conformance_rs256(app: Flask) -> Iterator[Suite]:
     """A client registered for RS256 ID tokens, the algorithm OIDC Core §3.1.3.7 defaults to."""
-    yield from _suite(app, scope=CONFORMANCE_SCOPE, id_token_alg="RS256")
+    yield from suite_with(app, scope=CONFORMANCE_SCOPE, id_token_alg="RS256")
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ def backchannel() -> Iterator[tuple[str, queue.Queue[Received]]]:
 def logout_client(app: Flask, backchannel: tuple[str, queue.Queue[Received]]) -> Iterator[Suite]:
     """The suite's client for the logout plans: a post_logout_redirect_uri and a
     backchannel_logout_uri registered (static client registration)."""
-    yield from _suite(
+    yield from suite_with(
         app,
         scope=CONFORMANCE_SCOPE,
         post_logout_redirect_uris=[POST_LOGOUT_REDIRECT],

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -23,6 +24,7 @@ from joserfc import jwt
 from idp.oidc.clients import RegistrationError, register_client
 from tests.integration.conftest import Flow, query
 from tests.security.conftest import (
+    CONFORMANCE_SCOPE,
     ERROR_DESCRIPTION,
     ERROR_RESPONSE_PARAMETERS,
     ISSUER,
@@ -33,6 +35,7 @@ from tests.security.conftest import (
     redeem,
     second_client,
     shows_a_page,
+    suite_with,
     userinfo,
 )
 
@@ -542,16 +545,41 @@ def test_refresh_token(conformance: Suite, app: Flask) -> None:
     assert client2.refresh(theirs["refresh_token"]).status_code == 200
 
 
-# The open decision
+# Without PKCE: the conformance plans send no code_challenge (RFC 9700 §2.1.1 lets a confidential
+# client registered so rely on the nonce instead).
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Open design decision: PKCE is required of every client (RFC 9700 §2.1.1 lets a "
-    "confidential OIDC client rely on nonce instead); the Basic, Form Post, RP-Initiated and "
-    "Back-Channel Logout plans send no code_challenge, so every module stops at invalid_request.",
-)
+@pytest.fixture
+def without_pkce(app: Flask) -> Iterator[Suite]:
+    yield from suite_with(app, scope=CONFORMANCE_SCOPE, require_pkce=False)
+
+
 @pytest.mark.spec("OIDCC-OIDCCServerTest")
-def test_the_basic_plan_runs_without_pkce(conformance: Suite) -> None:
+def test_a_client_registered_without_pkce_signs_in_with_a_nonce(without_pkce: Suite) -> None:
+    callback = without_pkce.code(code_challenge=None, code_challenge_method=None)
+    response = without_pkce.redeem(callback["code"], code_verifier=None)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["id_token"]
+
+
+def test_without_pkce_the_nonce_is_required(without_pkce: Suite) -> None:
+    response = without_pkce.authorize(code_challenge=None, code_challenge_method=None, nonce=None)
+    assert query(response.headers["Location"])["error"] == "invalid_request"
+
+
+def test_without_pkce_plain_is_still_refused(without_pkce: Suite) -> None:
+    response = without_pkce.authorize(code_challenge_method="plain")
+    assert query(response.headers["Location"])["error"] == "invalid_request"
+
+
+@pytest.mark.spec("RFC9700-4.8.2")
+def test_without_pkce_a_verifier_at_the_token_endpoint_is_refused(without_pkce: Suite) -> None:
+    callback = without_pkce.code(code_challenge=None, code_challenge_method=None)
+    response = without_pkce.redeem(callback["code"], code_verifier="v" * 50)
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "invalid_request"
+
+
+def test_a_client_that_requires_pkce_still_does(conformance: Suite) -> None:
     response = conformance.authorize(code_challenge=None, code_challenge_method=None)
-    assert "/signin/" in response.headers["Location"]
+    assert query(response.headers["Location"])["error"] == "invalid_request"
