@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hmac
 import json
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -131,8 +132,21 @@ def stored_request(params: dict[str, str]) -> OAuth2Request:
     return request
 
 
+class OrderedHooks(dict[Any, None]):
+    """Authlib keeps a grant's hooks in a set, so they would run in a different order in each
+    process; kept in registration order, a request with several faults always gets the same
+    error (PKCE, then scope, then nonce)."""
+
+    def add(self, hook: Any) -> None:
+        self[hook] = None
+
+
 class CodeGrant(AuthorizationCodeGrant):
     TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = list(AUTH_METHODS)
+
+    def __init__(self, request: OAuth2Request, server: Any) -> None:
+        super().__init__(request, server)
+        self._hooks: defaultdict[str, OrderedHooks] = defaultdict(OrderedHooks)
 
     @staticmethod
     def validate_authorization_redirect_uri(request: OAuth2Request, client: OAuthClient) -> str:
