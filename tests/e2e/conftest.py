@@ -12,9 +12,11 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 import requests
+from bs4 import BeautifulSoup
 
 FAILED = pytest.StashKey[bool]()
 
@@ -85,3 +87,34 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=30)
+
+
+def form_to_submit(
+    page: requests.Response,
+    data: dict[str, str],
+    button: tuple[str, str] | None = None,
+    selector: str = "form[method=post]",
+) -> tuple[str, dict[str, str]]:
+    """The action URL and the fields a browser would post from ``page``'s form: its hidden
+    inputs (the CSRF token among them), the pressed ``button`` and the typed ``data``."""
+    form = BeautifulSoup(page.text, "html.parser").select_one(selector)
+    assert form is not None, page.text
+    fields = {str(i["name"]): str(i.get("value", "")) for i in form.select("input[type=hidden]")}
+    if button:
+        fields[button[0]] = button[1]
+    return urljoin(page.url, str(form.get("action") or page.url)), {**fields, **data}
+
+
+def run_idp(demo: Demo, *args: str, stdin: str | None = None, timeout: float = 60) -> str:
+    """Run the `idp` command against the demo's database; its standard output."""
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "idp"), *args],
+        env={**os.environ, **demo.environ},
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout

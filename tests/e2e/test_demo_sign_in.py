@@ -11,7 +11,7 @@ import requests
 from bs4 import BeautifulSoup
 
 from idp.sandbox import SANDBOX
-from tests.e2e.conftest import Demo
+from tests.e2e.conftest import Demo, form_to_submit
 
 pytestmark = pytest.mark.e2e
 
@@ -22,14 +22,8 @@ def _submit(
     data: dict[str, str],
     button: tuple[str, str] | None = None,
 ) -> requests.Response:
-    soup = BeautifulSoup(page.text, "html.parser")
-    form = soup.find("form", method="post")
-    assert form is not None, page.text
-    fields = {str(i["name"]): str(i.get("value", "")) for i in form.select("input[type=hidden]")}
-    if button:
-        fields[button[0]] = button[1]
-    action = urljoin(page.url, str(form.get("action") or page.url))
-    return browser.post(action, data={**fields, **data}, timeout=30)
+    action, fields = form_to_submit(page, data, button)
+    return browser.post(action, data=fields, timeout=30)
 
 
 def test_a_citizen_signs_in_on_the_demo_portal(demo: Demo) -> None:

@@ -23,7 +23,7 @@ import pytest
 from idp.sandbox import PORTAL_FILE, PORTAL_SCOPE, SANDBOX
 from relying_party_demo import create_app
 from relying_party_demo.lab.runner import discover
-from tests.e2e.conftest import Demo
+from tests.e2e.conftest import Demo, run_idp
 
 pytestmark = pytest.mark.e2e
 
@@ -40,17 +40,7 @@ class Account:
 
 
 def _idp(demo: Demo, *args: str, stdin: str | None = None) -> str:
-    done = subprocess.run(
-        [str(Path(sys.executable).parent / "idp"), *args],
-        env={**os.environ, **demo.environ},
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=STEP_TIMEOUT,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+    return run_idp(demo, *args, stdin=stdin, timeout=STEP_TIMEOUT)
 
 
 @pytest.fixture(scope="module")

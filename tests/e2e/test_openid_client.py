@@ -25,10 +25,9 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import pyotp
 import pytest
 import requests
-from bs4 import BeautifulSoup
 
 from idp.sandbox import SANDBOX
-from tests.e2e.conftest import Demo
+from tests.e2e.conftest import Demo, form_to_submit
 
 pytestmark = pytest.mark.e2e
 
@@ -184,16 +183,10 @@ def _submit(
     data: dict[str, str],
     button: tuple[str, str] | None = None,
 ) -> requests.Response:
-    soup = BeautifulSoup(page.text, "html.parser")
-    form = soup.find("form", method="post")
-    assert form is not None, page.text
-    fields = {str(i["name"]): str(i.get("value", "")) for i in form.select("input[type=hidden]")}
-    if button:
-        fields[button[0]] = button[1]
-    action = urljoin(page.url, str(form.get("action") or page.url))
+    action, fields = form_to_submit(page, data, button)
     posted = browser.post(
         _on_loopback(action),
-        data={**fields, **data},
+        data=fields,
         allow_redirects=False,
         timeout=HTTP_TIMEOUT,
     )

@@ -27,7 +27,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pyotp
@@ -36,7 +35,7 @@ import requests
 from bs4 import BeautifulSoup
 
 from idp.sandbox import SANDBOX
-from tests.e2e.conftest import Demo
+from tests.e2e.conftest import Demo, form_to_submit, run_idp
 
 pytestmark = pytest.mark.e2e
 
@@ -65,17 +64,7 @@ with app.app_context():
 
 
 def _idp(demo: Demo, *args: str, stdin: str | None = None) -> str:
-    done = subprocess.run(
-        [str(Path(sys.executable).parent / "idp"), *args],
-        env={**os.environ, **demo.environ},
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT * 2,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+    return run_idp(demo, *args, stdin=stdin, timeout=TIMEOUT * 2)
 
 
 @pytest.fixture(scope="module")
@@ -103,13 +92,8 @@ def _submit(
     button: tuple[str, str] | None = None,
     selector: str = "form[method=post]",
 ) -> requests.Response:
-    form = _page(page).select_one(selector)
-    assert form is not None, page.text
-    fields = {str(i["name"]): str(i.get("value", "")) for i in form.select("input[type=hidden]")}
-    if button:
-        fields[button[0]] = button[1]
-    action = urljoin(page.url, str(form.get("action") or page.url))
-    return browser.post(action, data={**fields, **data}, timeout=TIMEOUT)
+    action, fields = form_to_submit(page, data, button, selector)
+    return browser.post(action, data=fields, timeout=TIMEOUT)
 
 
 def _start(browser: requests.Session, demo: Demo, slug: str) -> requests.Response:

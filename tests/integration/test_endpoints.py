@@ -12,7 +12,7 @@ from joserfc.jwk import KeySet
 from idp import clock
 from idp.keys.store import SUPPORTED_ALGS, ensure_keys
 from tests.factories import make_account, make_citizen, make_portal
-from tests.integration.conftest import START, Flow, english
+from tests.integration.conftest import START, Flow, english, flow_with
 
 ISSUER = "http://localhost:5000"
 
@@ -39,24 +39,14 @@ def test_jwks_publishes_public_keys_only(flow: Flow) -> None:
         assert "p" not in key
 
 
-def _flow_for(app: Flask, **portal: str) -> Iterator[Flow]:
-    with clock.frozen(START) as advance:
-        with app.app_context():
-            ensure_keys()
-            make_citizen()
-            secret = make_account()
-            registered = make_portal(**portal)
-        yield Flow(english(app), registered, secret, advance)
-
-
 @pytest.fixture
 def post_flow(app: Flask) -> Iterator[Flow]:
-    yield from _flow_for(app, auth_method="client_secret_post", id_token_alg="RS256")
+    yield from flow_with(app, auth_method="client_secret_post", id_token_alg="RS256")
 
 
 @pytest.fixture
 def public_flow(app: Flask) -> Iterator[Flow]:
-    yield from _flow_for(app, auth_method="none", subject_type="public")
+    yield from flow_with(app, auth_method="none", subject_type="public")
 
 
 def test_client_secret_post_and_an_rs256_id_token(post_flow: Flow) -> None:
