@@ -17,6 +17,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from idp import create_app
 from idp.accounts.service import AccountError, create_account, totp_uri
+from idp.consent.purposes import LEGAL_BASES, Purpose
 from idp.database import upgrade_to_latest
 from idp.keys.store import (
     DEFAULT_ALG,
@@ -150,6 +151,16 @@ def clients() -> None:
     """Portals registered to sign citizens in."""
 
 
+def _scope_pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
+    pairs = {}
+    for value in values:
+        scope, separator, text = value.partition("=")
+        if not separator or not scope.strip() or not text.strip():
+            raise click.ClickException(f"{option}: expected SCOPE=TEXT, got {value!r}")
+        pairs[scope.strip()] = text.strip()
+    return pairs
+
+
 @clients.command("create")
 @click.option("--name", required=True)
 @click.option("--redirect-uri", "redirect_uris", multiple=True, required=True)
@@ -185,6 +196,29 @@ def clients() -> None:
     help="Let this confidential portal send a nonce instead of PKCE (RFC 9700 §2.1.1); "
     "for libraries and test suites that cannot do PKCE. Not allowed with --auth-method none.",
 )
+@click.option("--organisation", default="", help="Who runs the portal (default: its name).")
+@click.option(
+    "--purpose",
+    "purposes",
+    multiple=True,
+    metavar="SCOPE=TEXT",
+    help="Why the portal needs SCOPE, shown to citizens; required for every scope that "
+    "releases data.",
+)
+@click.option(
+    "--legal-basis",
+    "legal_bases",
+    multiple=True,
+    metavar="SCOPE=BASIS",
+    help=f"Legal basis of SCOPE: {', '.join(LEGAL_BASES)} (default consent).",
+)
+@click.option(
+    "--essential",
+    "essential_scopes",
+    multiple=True,
+    metavar="SCOPE",
+    help="A scope the service cannot work without; citizens cannot untick it.",
+)
 @click.option("--json", "as_json", is_flag=True)
 @with_appcontext
 def clients_create(**options: Any) -> None:
@@ -198,6 +232,12 @@ def clients_create(**options: Any) -> None:
             raise click.ClickException(f"--jwks: not JSON ({error})") from None
         if not isinstance(jwks, dict):
             raise click.ClickException("--jwks: not a JWK Set (an object with a 'keys' list)")
+    texts = _scope_pairs(options["purposes"], "--purpose")
+    bases = _scope_pairs(options["legal_bases"], "--legal-basis")
+    if set(bases) - set(texts):
+        raise click.ClickException(
+            f"--legal-basis: no --purpose for {', '.join(sorted(set(bases) - set(texts)))}"
+        )
     try:
         registration = register_client(
             name=options["name"],
@@ -212,6 +252,11 @@ def clients_create(**options: Any) -> None:
             subject_type=options["subject_type"],
             id_token_alg=options["id_token_alg"],
             require_pkce=not options["no_pkce"],
+            organisation=options["organisation"],
+            purposes={
+                scope: Purpose(text, bases.get(scope, "consent")) for scope, text in texts.items()
+            },
+            essential_scopes=list(options["essential_scopes"]),
         )
     except RegistrationError as error:
         raise click.ClickException(str(error)) from None

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 class ConfigurationError(RuntimeError):
@@ -62,6 +63,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("TRANSACTION_LIFETIME", 900, "seconds a citizen has to finish signing in"),
     Setting("DEFAULT_LOCALE", "vi", "language of the pages when the browser states none"),
+    Setting("TIMEZONE", "Asia/Ho_Chi_Minh", "IANA time zone of the dates and times pages show"),
 )
 
 SECRETS_FILE = "secrets.json"
@@ -127,6 +129,11 @@ def load(instance_path: Path, environ: Mapping[str, str] = os.environ) -> dict[s
         for name in missing:
             values[name] = generated[name]
 
+    try:
+        ZoneInfo(str(values["TIMEZONE"]))
+    except (ValueError, ZoneInfoNotFoundError):
+        raise ConfigurationError("IDP_TIMEZONE must be an IANA time zone name") from None
+
     if not values["DATABASE_URL"]:
         values["DATABASE_URL"] = f"sqlite:///{instance_path / 'idp.sqlite3'}"
 
@@ -141,6 +148,7 @@ def load(instance_path: Path, environ: Mapping[str, str] = os.environ) -> dict[s
         "SESSION_COOKIE_SECURE": issuer.startswith("https://"),
         "PERMANENT_SESSION_LIFETIME": values["SESSION_LIFETIME"],
         "BABEL_DEFAULT_LOCALE": values["DEFAULT_LOCALE"],
+        "BABEL_DEFAULT_TIMEZONE": values["TIMEZONE"],
         "WTF_CSRF_TIME_LIMIT": values["TRANSACTION_LIFETIME"],
         "TESTING": False,
     }

@@ -17,6 +17,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from idp.accounts.service import create_account, enrol_totp
+from idp.consent.purposes import Purpose
 from idp.extensions import db
 from idp.models import Account, Citizen, Client
 from idp.oidc.clients import find_client, register_client
@@ -43,6 +44,18 @@ PORTAL_SCOPE = (
 )
 # What the portal's plain "Sign in" button asks for (RP_SCOPE); each procedure asks for its own.
 PORTAL_SIGN_IN_SCOPE = "openid profile citizen_id"
+# Why the demo portal may receive each scope (consent/purposes.py), shown on the consent page
+# and in the public register of portals.
+PORTAL_PURPOSES = {
+    "profile": Purpose("Xác định người nộp hồ sơ thủ tục hành chính", "public_task"),
+    "citizen_id": Purpose("Tra cứu hồ sơ của công dân trong các thủ tục hành chính", "public_task"),
+    "health_insurance": Purpose("Giải quyết thủ tục về bảo hiểm y tế", "public_task"),
+    "driving_license": Purpose("Cấp đổi giấy phép lái xe", "public_task"),
+    "vehicle_registration": Purpose("Đăng ký và chuyển nhượng phương tiện", "public_task"),
+    "education": Purpose("Xác nhận văn bằng trong hồ sơ tuyển dụng"),
+    "vaccination": Purpose("Cấp giấy xác nhận tiêm chủng"),
+}
+LAB_PURPOSES = {"profile": Purpose("Kiểm thử bảo mật: hiển thị họ tên người đăng nhập")}
 PORTAL_FILE = "demo-portal.json"
 # The portal's own instance folder (its session store), inside the provider's.
 PORTAL_INSTANCE = "demo-portal"
@@ -232,6 +245,9 @@ def _demo_portal(portal_url: str) -> DemoSetup:
         scope=wanted.scope,
         post_logout_redirect_uris=wanted.post_logout_redirect_uris,
         backchannel_logout_uri=wanted.backchannel_logout_uri,
+        organisation="Văn phòng Chính phủ (demo)",
+        purposes=PORTAL_PURPOSES,
+        essential_scopes=["profile"],
     )
     lab = wiring.second_client_request(portal_url)
     lab_registration = register_client(
@@ -239,6 +255,8 @@ def _demo_portal(portal_url: str) -> DemoSetup:
         redirect_uris=list(lab.redirect_uris),
         scope=lab.scope,
         post_logout_redirect_uris=list(lab.post_logout_redirect_uris),
+        organisation="citizen-idp security lab",
+        purposes=LAB_PURPOSES,
     )
     assert registration.client_secret is not None
     assert lab_registration.client_secret is not None

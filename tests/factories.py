@@ -11,6 +11,7 @@ from typing import Any
 
 from idp import clock
 from idp.accounts.service import create_account
+from idp.consent.purposes import NO_DATA, Purpose
 from idp.extensions import db
 from idp.models import Citizen, HealthInsurance
 from idp.oidc.clients import register_client
@@ -57,12 +58,18 @@ class Portal:
     redirect_uri: str
 
 
+def purposes_for(scope: str) -> dict[str, Purpose]:
+    """A declared purpose for every scope of ``scope`` that releases data."""
+    return {s: Purpose(f"Thử nghiệm {s}") for s in scope.split() if s not in NO_DATA}
+
+
 def make_portal(
     scope: str = "openid profile citizen_id health_insurance",
     auth_method: str = "client_secret_basic",
     redirect_uri: str = REDIRECT_URI,
     **options: Any,
 ) -> Portal:
+    options.setdefault("purposes", purposes_for(scope))
     registration = register_client(
         name="Cổng dịch vụ công thử nghiệm",
         redirect_uris=[redirect_uri],

@@ -23,8 +23,11 @@ def _digest(token: str) -> str:
 TOUCH_INTERVAL = timedelta(seconds=60)
 
 
-def start_session(account_id: int, *, acr: str, amr: list[str]) -> tuple[str, BrowserSession]:
-    """Record a completed sign-in; return the token for the browser and the row."""
+def start_session(
+    account_id: int, *, acr: str, amr: list[str], browser: str = "", network: str = ""
+) -> tuple[str, BrowserSession]:
+    """Record a completed sign-in; return the token for the browser and the row.
+    ``browser`` and ``network`` describe the client for the citizen (accounts/devices)."""
     token = secrets.token_urlsafe(32)
     now = clock.now()
     row = BrowserSession(
@@ -35,6 +38,8 @@ def start_session(account_id: int, *, acr: str, amr: list[str]) -> tuple[str, Br
         acr=acr,
         amr=amr,
         last_seen_at=now,
+        browser=browser,
+        network=network,
         expires_at=now + timedelta(seconds=current_app.config["SESSION_LIFETIME"]),
     )
     db.session.add(row)
@@ -72,3 +77,22 @@ def end_session(session: BrowserSession) -> bool:
     )
     db.session.commit()
     return bool(ended.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def live_sessions(account_id: int) -> list[BrowserSession]:
+    """The account's sessions that have not ended, newest first (as ``find_session`` counts
+    them: within the absolute and the idle lifetime)."""
+    now = clock.now()
+    idle = timedelta(seconds=current_app.config["SESSION_IDLE_LIFETIME"])
+    return list(
+        db.session.scalars(
+            select(BrowserSession)
+            .where(
+                BrowserSession.account_id == account_id,
+                BrowserSession.ended_at.is_(None),
+                BrowserSession.expires_at > now,
+                BrowserSession.last_seen_at > now - idle,
+            )
+            .order_by(BrowserSession.auth_time.desc())
+        )
+    )

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from idp.accounts import service as accounts
 from idp.accounts.browser import browser_binding, remember_sign_in
+from idp.accounts.devices import describe_browser, truncate_address
 from idp.accounts.sessions import start_session
 from idp.authn import policy
 from idp.authn.forms import OtpForm, PasswordForm
@@ -54,7 +55,13 @@ def _finish_sign_in(
             error="unmet_authentication_requirements",
         )
         return redirect(url_for("authorize.resume", transaction_id=transaction.id))
-    token, signed_in = start_session(account.id, acr=acr, amr=amr)
+    token, signed_in = start_session(
+        account.id,
+        acr=acr,
+        amr=amr,
+        browser=describe_browser(request.headers.get("User-Agent", "")),
+        network=truncate_address(request.remote_addr),
+    )
     remember_sign_in(token)
     if transaction.client_id == FIRST_PARTY:
         # The provider's own account pages: no portal, so nothing to consent to.

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 
 from idp.accounts.browser import browser_binding, current_session
 from idp.consent.catalogue import SCOPES, releasable
-from idp.consent.service import has_consent, record_consent
+from idp.consent.purposes import LEGAL_BASES, Purpose, read_purposes
+from idp.consent.service import granted_scopes, has_consent, record_consent
 from idp.models import TransactionState
 from idp.oidc.clients import find_client
 from idp.oidc.transactions import advance, load_transaction
@@ -44,15 +47,18 @@ def decide(transaction_id: str) -> ResponseReturnValue:
         return redirect(resume)
 
     form = FlaskForm()
+    essential = {"openid", *client.essential_scopes}
     if form.validate_on_submit():
         decision = request.form.get("decision")
         if decision == "allow":
-            record_consent(transaction.account_id, client.client_id, allowed)
+            # Essential scopes cannot be unticked; any other is granted only when ticked.
+            chosen = [s for s in allowed if s in essential or request.form.get(f"grant_{s}")]
+            record_consent(transaction.account_id, client, allowed, chosen)
             moved = advance(
                 transaction,
                 TransactionState.CONSENT,
                 TransactionState.APPROVED,
-                granted_scope=" ".join(allowed),
+                granted_scope=" ".join(chosen),
             )
         elif decision == "deny":
             # OIDC Core §3.1.2.6: the citizen refused; the portal gets access_denied.
@@ -67,5 +73,31 @@ def decide(transaction_id: str) -> ResponseReturnValue:
         if moved:
             return redirect(resume)
     locale = current_locale()
-    items = [(SCOPES[name], SCOPES[name].description[locale]) for name in allowed]
-    return render_template("consent/consent.html", form=form, client=client, items=items)
+    before = granted_scopes(transaction.account_id, client.client_id)
+    purposes = read_purposes(client.purposes)
+    items = [
+        ConsentItem(
+            scope=name,
+            description=SCOPES[name].description[locale],
+            purpose=purposes.get(name),
+            legal_basis=LEGAL_BASES[purposes[name].legal_basis] if name in purposes else None,
+            essential=name in essential,
+            new=name not in before,
+        )
+        for name in allowed
+    ]
+    return render_template(
+        "consent/consent.html", form=form, client=client, items=items, returning=bool(before)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentItem:
+    """One scope as the consent page shows it."""
+
+    scope: str
+    description: str
+    purpose: Purpose | None
+    legal_basis: str | None
+    essential: bool
+    new: bool  # not granted before: marked, so a returning citizen sees what changed

@@ -42,5 +42,9 @@ class BrowserSession(Base):
     acr: Mapped[str] = mapped_column(String(8))
     amr: Mapped[list[str]] = mapped_column(JSON)
     last_seen_at: Mapped[datetime]
+    # Shown to the citizen among their sessions (accounts/devices): browser and OS family, and
+    # the client's network (IPv4 /24, IPv6 /48), never the full address or User-Agent.
+    browser: Mapped[str] = mapped_column(String(100), default="")
+    network: Mapped[str] = mapped_column(String(50), default="")
     expires_at: Mapped[datetime] = mapped_column(index=True)  # the absolute lifetime
     ended_at: Mapped[datetime | None]

@@ -35,4 +35,9 @@ class Client(Base):
     # RFC 9700 §2.1.1: PKCE is required unless a confidential client opts out, and then it
     # must send a nonce instead.
     require_pkce: Mapped[bool] = mapped_column(default=True)
+    # Who runs the portal, and why it may receive each scope (consent/purposes.py):
+    # {scope: {"purpose": text, "legal_basis": code}}; essential scopes cannot be unticked.
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    purposes: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON, default=dict)
+    essential_scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime]

@@ -18,4 +18,9 @@ class Consent(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
     client_id: Mapped[str] = mapped_column(String(64))
     scopes: Mapped[list[str]] = mapped_column(JSON)
-    granted_at: Mapped[datetime]
+    # The purpose and legal basis of each granted scope as the citizen saw them on the page.
+    purposes: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON, default=dict)
+    granted_at: Mapped[datetime]  # the first grant since the last revocation
+    updated_at: Mapped[datetime]  # the last change of scopes
+    # Revoking empties ``scopes`` and revokes every token issued to the portal for the citizen.
+    revoked_at: Mapped[datetime | None]

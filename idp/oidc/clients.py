@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,6 +17,7 @@ from sqlalchemy import select
 
 from idp import clock
 from idp.consent.catalogue import SCOPES
+from idp.consent.purposes import LEGAL_BASES, NO_DATA, Purpose
 from idp.extensions import db
 from idp.keys.store import SUPPORTED_ALGS
 from idp.models import Client
@@ -86,6 +88,24 @@ def _check_client_keys(auth_method: str, jwks: dict[str, Any] | None, jwks_uri: 
             raise RegistrationError(f"jwks_uri: {jwks_uri!r} must use https in production")
 
 
+def _check_purposes(
+    scopes: list[str], purposes: Mapping[str, Purpose], essential: list[str]
+) -> None:
+    """Decree 13/2023/ND-CP Art. 3: data is processed only for a declared purpose, so every
+    scope that releases data is registered with one, and a legal basis we know."""
+    missing = [s for s in scopes if s not in NO_DATA and not purposes.get(s, Purpose("")).text]
+    if missing:
+        raise RegistrationError(f"purpose: declare the purpose of scope(s) {', '.join(missing)}")
+    stray = [s for s in [*purposes, *essential] if s not in scopes]
+    if stray:
+        raise RegistrationError(f"purpose: scope(s) {', '.join(stray)} are not registered")
+    unknown = [p.legal_basis for p in purposes.values() if p.legal_basis not in LEGAL_BASES]
+    if unknown:
+        raise RegistrationError(
+            f"legal_basis: {', '.join(unknown)} is not one of {', '.join(LEGAL_BASES)}"
+        )
+
+
 def register_client(
     *,
     name: str,
@@ -100,6 +120,9 @@ def register_client(
     subject_type: str = "pairwise",
     id_token_alg: str = "ES256",  # noqa: S107 (an algorithm name, not a secret)
     require_pkce: bool = True,
+    organisation: str = "",
+    purposes: Mapping[str, Purpose] | None = None,
+    essential_scopes: list[str] | None = None,
 ) -> Registration:
     if not name.strip():
         raise RegistrationError("name: must not be empty")
@@ -117,6 +140,8 @@ def register_client(
         raise RegistrationError(f"scope: unknown scope(s) {', '.join(unknown)}")
     if "openid" not in scopes:
         raise RegistrationError("scope: must include openid")
+    purposes = dict(purposes or {})
+    _check_purposes(scopes, purposes, essential_scopes or [])
     if auth_method not in AUTH_METHODS:
         raise RegistrationError(f"auth_method: must be one of {', '.join(AUTH_METHODS)}")
     _check_client_keys(auth_method, jwks, jwks_uri)
@@ -149,6 +174,9 @@ def register_client(
         subject_type=subject_type,
         id_token_signed_response_alg=id_token_alg,
         require_pkce=require_pkce,
+        organisation=organisation.strip() or name.strip(),
+        purposes={scope: purpose.as_json() for scope, purpose in purposes.items()},
+        essential_scopes=sorted(set(essential_scopes or [])),
         created_at=clock.now(),
     )
     db.session.add(client)
@@ -188,6 +216,9 @@ def describe(client: Client) -> dict[str, object]:
         "subject_type": client.subject_type,
         "id_token_signed_response_alg": client.id_token_signed_response_alg,
         "require_pkce": client.require_pkce,
+        "organisation": client.organisation,
+        "purposes": client.purposes,
+        "essential_scopes": client.essential_scopes,
         "created_at": client.created_at.isoformat(),
     }
 

@@ -257,6 +257,23 @@ def revoke_session_tokens(sid: str) -> int:
     return result.rowcount
 
 
+def revoke_grant_tokens(account_id: int, client_id: str) -> None:
+    """Revoke every access and refresh token the portal holds for the citizen: their consent
+    was withdrawn, so introspection, userinfo and refresh refuse them at once."""
+    now = clock.now()
+    for table in (Token, RefreshToken):
+        db.session.execute(
+            update(table)
+            .where(
+                table.account_id == account_id,
+                table.client_id == client_id,
+                table.revoked_at.is_(None),
+            )
+            .values(revoked_at=now)
+        )
+    db.session.commit()
+
+
 def find_access_token(token: str) -> Token | None:
     return db.session.scalar(select(Token).where(Token.access_token_hash == digest(token)))
 

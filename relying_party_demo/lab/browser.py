@@ -86,7 +86,7 @@ class Landing:
 @dataclass(frozen=True, slots=True)
 class Form:
     action: str
-    hidden: dict[str, str]
+    preset: dict[str, str]  # sent as they are: hidden fields, ticked boxes
     inputs: frozenset[str]
     buttons: frozenset[tuple[str, str]]
 
@@ -104,7 +104,8 @@ class Form:
 
 
 def post_forms(response: requests.Response) -> list[Form]:
-    """The page's POST forms, with their hidden fields, other inputs and submit buttons."""
+    """The page's POST forms, with the fields a browser sends as they are (hidden ones,
+    ticked boxes), the other inputs and the submit buttons."""
     if "html" not in response.headers.get("Content-Type", ""):
         return []
     soup = BeautifulSoup(response.text, "html.parser")
@@ -112,14 +113,16 @@ def post_forms(response: requests.Response) -> list[Form]:
     for form in soup.find_all("form"):
         if not isinstance(form, Tag) or str(form.get("method", "get")).lower() != "post":
             continue
-        hidden: dict[str, str] = {}
+        preset: dict[str, str] = {}
         inputs: set[str] = set()
         for element in form.find_all("input"):
             if not isinstance(element, Tag) or not element.get("name"):
                 continue
             name = str(element["name"])
-            if str(element.get("type", "text")).lower() == "hidden":
-                hidden[name] = str(element.get("value", ""))
+            kind = str(element.get("type", "text")).lower()
+            # A browser sends hidden fields and ticked boxes as they are.
+            if kind == "hidden" or (kind == "checkbox" and element.has_attr("checked")):
+                preset[name] = str(element.get("value", "on"))
             else:
                 inputs.add(name)
         buttons = {
@@ -128,7 +131,7 @@ def post_forms(response: requests.Response) -> list[Form]:
             if isinstance(button, Tag) and button.get("name")
         }
         action = urljoin(response.url, str(form.get("action") or response.url))
-        forms.append(Form(action, hidden, frozenset(inputs), frozenset(buttons)))
+        forms.append(Form(action, preset, frozenset(inputs), frozenset(buttons)))
     return forms
 
 
@@ -176,8 +179,8 @@ class Browser:
         omit: frozenset[str] = frozenset(),
         headers: dict[str, str] | None = None,
     ) -> Landing:
-        """Post ``form`` with its hidden fields (but those in ``omit``) and ``data``."""
-        fields = {name: value for name, value in form.hidden.items() if name not in omit}
+        """Post ``form`` with its preset fields (but those in ``omit``) and ``data``."""
+        fields = {name: value for name, value in form.preset.items() if name not in omit}
         return self.post(form.action, {**fields, **data}, headers)
 
     def walk(

@@ -96,10 +96,12 @@ def form_to_submit(
     selector: str = "form[method=post]",
 ) -> tuple[str, dict[str, str]]:
     """The action URL and the fields a browser would post from ``page``'s form: its hidden
-    inputs (the CSRF token among them), the pressed ``button`` and the typed ``data``."""
+    inputs (the CSRF token among them) and ticked checkboxes, the pressed ``button`` and the
+    typed ``data``."""
     form = BeautifulSoup(page.text, "html.parser").select_one(selector)
     assert form is not None, page.text
-    fields = {str(i["name"]): str(i.get("value", "")) for i in form.select("input[type=hidden]")}
+    sent = form.select("input[type=hidden], input[type=checkbox][checked]")
+    fields = {str(i["name"]): str(i.get("value", "on")) for i in sent}
     if button:
         fields[button[0]] = button[1]
     return urljoin(page.url, str(form.get("action") or page.url)), {**fields, **data}

@@ -84,6 +84,7 @@ def second_client(demo: Demo) -> dict[str, str]:
         "--name", "Security lab (second client)",
         "--redirect-uri", f"{demo.portal}/lab/callback",
         "--scope", SECOND_SCOPE,
+        "--purpose", "profile=Kiểm thử bảo mật",
         "--json",
     )  # fmt: skip
     registration: dict[str, str] = json.loads(created)

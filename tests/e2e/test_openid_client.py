@@ -26,6 +26,7 @@ import pyotp
 import pytest
 import requests
 
+from idp.consent.purposes import NO_DATA
 from idp.sandbox import SANDBOX
 from tests.e2e.conftest import Demo, form_to_submit
 
@@ -129,6 +130,7 @@ def portal(demo: Demo, node: str) -> Portal:
             f"{origin}/cb",
             "--scope",
             SCOPE,
+            *(f"--purpose={s}=openid-client e2e" for s in SCOPE.split() if s not in NO_DATA),
             "--post-logout-redirect-uri",
             f"{origin}/bye",
             "--json",

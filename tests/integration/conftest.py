@@ -22,9 +22,11 @@ START = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
 
 def form_fields(response: TestResponse) -> dict[str, str]:
-    """The hidden inputs of the page's form (the CSRF token among them)."""
+    """What a browser sends of the page's form besides the buttons and what the citizen types:
+    its hidden inputs (the CSRF token among them) and its ticked checkboxes."""
     soup = BeautifulSoup(response.get_data(as_text=True), "html.parser")
-    return {str(i["name"]): str(i.get("value", "")) for i in soup.select("form input[type=hidden]")}
+    sent = soup.select("form input[type=hidden], form input[type=checkbox][checked]")
+    return {str(i["name"]): str(i.get("value", "on")) for i in sent}
 
 
 def query(location: str) -> dict[str, str]:

@@ -88,6 +88,14 @@ def test_clients_create_list_show(app: Flask) -> None:
         "https://thue.example.vn/cb",
         "--scope",
         "openid profile",
+        "--organisation",
+        "Tổng cục Thuế",
+        "--purpose",
+        "profile=Xác định người nộp thuế",
+        "--legal-basis",
+        "profile=legal_obligation",
+        "--essential",
+        "profile",
         "--json",
     )
     assert code == 0, output
@@ -98,6 +106,11 @@ def test_clients_create_list_show(app: Flask) -> None:
     shown = json.loads(run(app, "clients", "show", created["client_id"])[1])
     assert shown["sector"] == "thue.example.vn"
     assert shown["subject_type"] == "pairwise"
+    assert shown["organisation"] == "Tổng cục Thuế"
+    assert shown["purposes"] == {
+        "profile": {"purpose": "Xác định người nộp thuế", "legal_basis": "legal_obligation"}
+    }
+    assert shown["essential_scopes"] == ["profile"]
     assert created["client_secret"] not in json.dumps(shown)
 
 
@@ -111,6 +124,33 @@ def test_clients_create_list_show(app: Flask) -> None:
         (
             ["--redirect-uri", "https://a.vn/cb", "--auth-method", "private_key_jwt"],
             "needs the client's jwks or jwks_uri",
+        ),
+        (
+            ["--redirect-uri", "https://a.vn/cb", "--scope", "openid profile"],
+            "declare the purpose of scope(s) profile",
+        ),
+        (
+            ["--redirect-uri", "https://a.vn/cb", "--purpose", "profile"],
+            "expected SCOPE=TEXT",
+        ),
+        (
+            ["--redirect-uri", "https://a.vn/cb", "--purpose", "email=Gửi thư"],
+            "scope(s) email are not registered",
+        ),
+        (
+            [
+                *("--redirect-uri", "https://a.vn/cb", "--scope", "openid email"),
+                *("--purpose", "email=Gửi thư", "--legal-basis", "email=because"),
+            ],
+            "because is not one of consent",
+        ),
+        (
+            [*("--redirect-uri", "https://a.vn/cb", "--legal-basis", "email=consent")],
+            "no --purpose for email",
+        ),
+        (
+            [*("--redirect-uri", "https://a.vn/cb", "--essential", "email")],
+            "scope(s) email are not registered",
         ),
     ],
 )

@@ -28,7 +28,7 @@ def run(lab: Lab) -> None:
     form = next((f for f in post_forms(page.response) if f.asks_consent), None)
     if form is None:
         raise LabError(f"prompt=consent showed no consent form ({page.describe()})")
-    tokens = frozenset(n for n in form.hidden if any(m in n.lower() for m in CSRF_MARKERS))
+    tokens = frozenset(n for n in form.preset if any(m in n.lower() for m in CSRF_MARKERS))
     lab.note(
         f"The consent form's anti-CSRF field(s): {', '.join(sorted(tokens))}."
         if tokens
