@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from idp.accounts import service as accounts
-from idp.accounts.browser import browser_binding, remember_sign_in
+from idp.accounts.browser import browser_binding, current_session, remember_sign_in
 from idp.accounts.sessions import start_session
+from idp.audit.events import Event
+from idp.audit.ledger import Detail, browser_details, record
 from idp.authn.forms import OtpForm, PasswordForm
 from idp.consent.catalogue import satisfies
 from idp.extensions import db
@@ -20,6 +22,7 @@ from idp.oidc.checks import requirements
 from idp.oidc.clients import find_client
 from idp.oidc.transactions import advance, load_transaction
 from idp.pages import expired_page
+from idp.population.citizen_id import is_well_formed
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("authn", __name__, url_prefix="/signin")
@@ -33,6 +36,23 @@ def N_(message: str) -> str:  # noqa: N802 (the gettext name Babel extracts by d
 GENERIC_FAILURE = N_("The details you entered are not correct. Check them and try again.")
 
 
+def _record_sign_in(
+    event: Event,
+    transaction: AuthorizationTransaction,
+    *,
+    account_id: int | None = None,
+    citizen_id: str | None = None,
+    **details: Detail,
+) -> None:
+    record(
+        event,
+        account_id=account_id,
+        citizen_id=citizen_id,
+        client_id=transaction.client_id,
+        details={**details, **browser_details(request.remote_addr, request.user_agent.string)},
+    )
+
+
 def _finish_sign_in(
     transaction: AuthorizationTransaction,
     expected: TransactionState,
@@ -40,16 +60,25 @@ def _finish_sign_in(
     *,
     acr: str,
     amr: list[str],
+    event: Event = Event.SIGNIN_SUCCESS,
 ) -> ResponseReturnValue:
+    method = "otp" if expected is TransactionState.OTP else "password"
     if not satisfies(acr, requirements(transaction.params).acr):
         # The account cannot reach the level this portal needs (no second factor yet).
-        advance(
+        if advance(
             transaction,
             expected,
             TransactionState.DENIED,
             account_id=account.id,
             error="unmet_authentication_requirements",
-        )
+        ):
+            _record_sign_in(
+                Event.SIGNIN_FAILURE,
+                transaction,
+                account_id=account.id,
+                method=method,
+                reason="unmet_authentication_requirements",
+            )
         return redirect(url_for("authorize.resume", transaction_id=transaction.id))
     token, signed_in = start_session(account.id, acr=acr, amr=amr)
     remember_sign_in(token)
@@ -61,6 +90,15 @@ def _finish_sign_in(
         browser_session_id=signed_in.id,
     ):
         return expired_page()
+    _record_sign_in(
+        event,
+        transaction,
+        account_id=account.id,
+        method=method,
+        acr=acr,
+        amr=amr,
+        sid=signed_in.sid,
+    )
     return redirect(url_for("consent.decide", transaction_id=transaction.id))
 
 
@@ -93,6 +131,14 @@ def password(transaction_id: str) -> ResponseReturnValue:
                 transaction, TransactionState.LOGIN, check.account, acr="loa1", amr=["pwd"]
             )
         log.info("password refused tx=%s reason=%s", transaction.id[:8], check.reason)
+        typed = form.citizen_id.data.strip()
+        _record_sign_in(
+            Event.SIGNIN_FAILURE,
+            transaction,
+            citizen_id=typed if is_well_formed(typed) else None,
+            method="password",
+            reason=check.reason,
+        )
         error = _(GENERIC_FAILURE)
     elif form.is_submitted():
         error = _(GENERIC_FAILURE)
@@ -118,10 +164,25 @@ def otp(transaction_id: str) -> ResponseReturnValue:
     if form.validate_on_submit():
         check = accounts.check_totp(account, form.otp.data)
         if check.account is not None:
+            # A citizen already signed in (at loa1) who adds the code is stepping up.
+            signed_in = current_session()
+            stepped_up = signed_in is not None and signed_in.account_id == account.id
             return _finish_sign_in(
-                transaction, TransactionState.OTP, account, acr="loa2", amr=["pwd", "otp", "mfa"]
+                transaction,
+                TransactionState.OTP,
+                account,
+                acr="loa2",
+                amr=["pwd", "otp", "mfa"],
+                event=Event.STEPUP_SUCCESS if stepped_up else Event.SIGNIN_SUCCESS,
             )
         log.info("code refused tx=%s reason=%s", transaction.id[:8], check.reason)
+        _record_sign_in(
+            Event.SIGNIN_FAILURE,
+            transaction,
+            account_id=account.id,
+            method="otp",
+            reason=check.reason,
+        )
         error = _(GENERIC_FAILURE)
     elif form.is_submitted():
         error = _(GENERIC_FAILURE)

@@ -7,6 +7,8 @@ from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 
 from idp.accounts.browser import browser_binding, current_session
+from idp.audit.events import Event
+from idp.audit.ledger import record
 from idp.consent.catalogue import SCOPES, releasable
 from idp.consent.service import has_consent, record_consent
 from idp.models import TransactionState
@@ -48,6 +50,12 @@ def decide(transaction_id: str) -> ResponseReturnValue:
         decision = request.form.get("decision")
         if decision == "allow":
             record_consent(transaction.account_id, client.client_id, allowed)
+            record(
+                Event.CONSENT_GIVEN,
+                account_id=transaction.account_id,
+                client_id=client.client_id,
+                details={"scopes": allowed},
+            )
             moved = advance(
                 transaction,
                 TransactionState.CONSENT,
@@ -62,6 +70,13 @@ def decide(transaction_id: str) -> ResponseReturnValue:
                 TransactionState.DENIED,
                 error="access_denied",
             )
+            if moved:
+                record(
+                    Event.CONSENT_REFUSED,
+                    account_id=transaction.account_id,
+                    client_id=client.client_id,
+                    details={"scopes": allowed},
+                )
         else:
             moved = False
         if moved:
