@@ -9,6 +9,7 @@ to the database.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import datetime
 from typing import Any
 
@@ -34,8 +35,8 @@ def export_entries(
         query = query.where(AuditEntry.recorded_at >= since)
     if until is not None:
         query = query.where(AuditEntry.recorded_at < until)
-    with snapshot() as connection:
-        for batch in stream(connection, query):
+    with snapshot() as connection, closing(stream(connection, query)) as batches:
+        for batch in batches:
             for row in batch:
                 entry, entry_hash = entry_of(row)
                 yield {**entry.document(), "hash": entry_hash}

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -118,10 +118,14 @@ def read_head(connection: Connection) -> Anchor | None:
 def stream(
     connection: Connection, query: Executable, batch_size: int = BATCH_SIZE
 ) -> Iterator[list[Sequence[Any]]]:
-    """The rows of ``query`` in batches, fetched as they are consumed."""
+    """The rows of ``query`` in batches, fetched as they are consumed; close it (``closing``)
+    when leaving early, so that the server-side cursor is closed before its transaction ends."""
     result = connection.execution_options(yield_per=batch_size).execute(query)
-    for partition in result.partitions():
-        yield list(partition)
+    try:
+        for partition in result.partitions():
+            yield list(partition)
+    finally:
+        result.close()
 
 
 def current_head() -> Anchor | None:
@@ -141,13 +145,14 @@ def verify_ledger(
         head = read_head(connection)
         query = select(*ENTRY_COLUMNS).order_by(AuditEntry.seq)
         walk = _Walk(anchor)
-        for batch in stream(connection, query, batch_size):
-            for row in batch:
-                found = walk.check(*entry_of(row))
-                if found is not None:
-                    return Verification(walk.checked, head, found)
-            if progress is not None:
-                progress(len(batch))
+        with closing(stream(connection, query, batch_size)) as batches:
+            for batch in batches:
+                for row in batch:
+                    found = walk.check(*entry_of(row))
+                    if found is not None:
+                        return Verification(walk.checked, head, found)
+                if progress is not None:
+                    progress(len(batch))
         return Verification(walk.checked, head, walk.check_end(head))
 
 
