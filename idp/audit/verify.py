@@ -22,7 +22,7 @@ that: the anchored entry must still have the anchored hash.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -117,7 +117,7 @@ def read_head(connection: Connection) -> Anchor | None:
 
 def stream(
     connection: Connection, query: Executable, batch_size: int = BATCH_SIZE
-) -> Iterator[list[Sequence[Any]]]:
+) -> Generator[list[Sequence[Any]]]:
     """The rows of ``query`` in batches, fetched as they are consumed; close it (``closing``)
     when leaving early, so that the server-side cursor is closed before its transaction ends."""
     result = connection.execution_options(yield_per=batch_size).execute(query)

@@ -151,9 +151,12 @@ def swap(c: Connection) -> None:
 
 def swap_contents(c: Connection) -> None:
     """Reorder without renumbering: entries 5 and 6 trade everything but their numbers."""
-    columns = "recorded_at, event, account_id, citizen_digest, client_id, details, prev_hash"
-    five = c.execute(text(f"SELECT {columns}, entry_hash FROM audit_entry WHERE seq = 5")).one()
-    six = c.execute(text(f"SELECT {columns}, entry_hash FROM audit_entry WHERE seq = 6")).one()
+    columns = (
+        "SELECT recorded_at, event, account_id, citizen_digest, client_id, details, prev_hash,"
+        " entry_hash FROM audit_entry WHERE seq = :seq"
+    )
+    five = c.execute(text(columns), {"seq": 5}).one()
+    six = c.execute(text(columns), {"seq": 6}).one()
     for seq, row in ((5, six), (6, five)):
         c.execute(
             text(
@@ -182,7 +185,8 @@ TAMPERING: list[tuple[Callable[[Connection], None], int, str]] = [
 
 
 @pytest.mark.parametrize(
-    ("tamper", "first_bad", "kind"), [pytest.param(*case, id=case[0].__name__) for case in TAMPERING]
+    ("tamper", "first_bad", "kind"),
+    [pytest.param(*case, id=case[0].__name__) for case in TAMPERING],
 )
 def test_tampering_is_reported_at_the_first_bad_entry(
     app_context: Flask, tamper: Callable[[Connection], None], first_bad: int, kind: str
