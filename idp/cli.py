@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import getpass
 import json
@@ -9,6 +10,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,7 +23,7 @@ from idp import create_app
 from idp.accounts.service import AccountError, create_account, totp_uri
 from idp.audit.events import Event
 from idp.audit.export import export_entries
-from idp.audit.ledger import Detail, Details, record
+from idp.audit.ledger import Details, record
 from idp.audit.verify import Anchor, current_head, verify_ledger
 from idp.database import upgrade_to_latest
 from idp.keys.store import (
@@ -56,8 +58,7 @@ def _record_admin(
     account_id: int | None = None,
     citizen_id: str | None = None,
     client_id: str | None = None,
-    details: Details | None = None,
-    **more: Detail,
+    details: Details,
 ) -> None:
     """Record an administrator's action, with the operating-system user who ran it."""
     try:
@@ -69,7 +70,7 @@ def _record_admin(
         account_id=account_id,
         citizen_id=citizen_id,
         client_id=client_id,
-        details={"operator": operator, **(details or {}), **more},
+        details={"operator": operator, **details},
     )
 
 
@@ -86,7 +87,7 @@ def init() -> None:
     created = ensure_keys()
     for key in created:
         click.echo(f"created {key.alg} signing key {key.kid}")
-    _record_admin(Event.ADMIN_SCHEMA_UPGRADED, created_keys=[key.kid for key in created])
+    _record_admin(Event.ADMIN_SCHEMA_UPGRADED, details={"created_keys": [k.kid for k in created]})
     click.echo("database schema is up to date")
 
 
@@ -98,14 +99,7 @@ def cleanup() -> None:
     from idp.cleanup import purge_expired
 
     purged = purge_expired()
-    _record_admin(
-        Event.ADMIN_CLEANUP_RUN,
-        transactions=purged.transactions,
-        codes=purged.codes,
-        tokens=purged.tokens,
-        sessions=purged.sessions,
-        assertions=purged.assertions,
-    )
+    _record_admin(Event.ADMIN_CLEANUP_RUN, details=dataclasses.asdict(purged))
     click.echo(
         f"deleted {purged.transactions} transactions, {purged.codes} codes, "
         f"{purged.tokens} tokens, {purged.sessions} sessions, "
@@ -178,8 +172,7 @@ def accounts_create(
         Event.ADMIN_ACCOUNT_CREATED,
         account_id=created.account.id,
         citizen_id=citizen_id,
-        identity_level=level,
-        with_totp=with_totp,
+        details={"identity_level": level, "with_totp": with_totp},
     )
     data: dict[str, Any] = {"citizen_id": citizen_id, "identity_level": level}
     if created.totp_secret:
@@ -265,10 +258,12 @@ def clients_create(**options: Any) -> None:
     _record_admin(
         Event.ADMIN_CLIENT_CREATED,
         client_id=registration.client.client_id,
-        name=options["name"],
-        scopes=options["scope"].split(),
-        auth_method=options["auth_method"],
-        subject_type=options["subject_type"],
+        details={
+            "name": options["name"],
+            "scopes": options["scope"].split(),
+            "auth_method": options["auth_method"],
+            "subject_type": options["subject_type"],
+        },
     )
     data = {"client_id": registration.client.client_id, "client_secret": registration.client_secret}
     if as_json:
@@ -351,7 +346,8 @@ def keys_rotate(alg: str) -> None:
     key it replaces stays published until the tokens it signed have expired."""
     key = rotate(alg)
     _record_admin(
-        Event.ADMIN_KEY_ROTATED, kid=key.kid, alg=key.alg, activates_at=_iso(key.activates_at) or ""
+        Event.ADMIN_KEY_ROTATED,
+        details={"kid": key.kid, "alg": key.alg, "activates_at": key.activates_at.isoformat()},
     )
     click.echo(
         f"created {key.alg} signing key {key.kid}: published now, "
@@ -365,7 +361,7 @@ def keys_prune() -> None:
     """Delete retired keys whose tokens have all expired (they are no longer published)."""
     deleted = prune()
     if deleted:
-        _record_admin(Event.ADMIN_KEYS_PRUNED, kids=[key.kid for key in deleted])
+        _record_admin(Event.ADMIN_KEYS_PRUNED, details={"kids": [key.kid for key in deleted]})
     for key in deleted:
         click.echo(f"deleted {key.alg} signing key {key.kid}")
     click.echo(f"deleted {len(deleted)} expired signing keys")
@@ -495,7 +491,9 @@ def audit_anchor(as_json: bool) -> None:
         click.echo(str(head))
 
 
-def _recorded(command: click.Command, event: Event, describe: Any) -> None:
+def _recorded(
+    command: click.Command, event: Event, describe: Callable[[Any, dict[str, Any]], Details]
+) -> None:
     """Record ``event`` after ``command`` succeeds, with the details ``describe(result, params)``
     gives; for commands of packages that know nothing of the ledger (the registry)."""
     callback = command.callback
@@ -504,7 +502,7 @@ def _recorded(command: click.Command, event: Event, describe: Any) -> None:
     @functools.wraps(callback)
     def recorded(**params: Any) -> Any:
         result = callback(**params)
-        _record_admin(event, **describe(result, params))
+        _record_admin(event, details=describe(result, params))
         return result
 
     command.callback = recorded
