@@ -424,6 +424,9 @@ class _Moment(click.ParamType):  # type: ignore[type-arg]
         return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+PROGRESS_LINE_EVERY = 100_000
+
+
 @audit.command("verify")
 @click.option(
     "--anchor",
@@ -441,11 +444,21 @@ def audit_verify(anchor_text: str | None) -> None:
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--anchor") from None
     head = current_head()
+    total = head.seq if head else 0
     started = time.perf_counter()
-    with click.progressbar(
-        length=head.seq if head else 0, label="Verifying the audit ledger", file=sys.stderr
-    ) as bar:
-        result = verify_ledger(anchor=anchor, progress=bar.update)
+    if sys.stderr.isatty():
+        with click.progressbar(length=total, label="Verifying", file=sys.stderr) as bar:
+            result = verify_ledger(anchor=anchor, progress=bar.update)
+    else:  # a log (cron): a line now and then
+        done = 0
+
+        def progress(count: int) -> None:
+            nonlocal done
+            done += count
+            if done % PROGRESS_LINE_EVERY < count:
+                click.echo(f"verified {done} of {total} entries", err=True)
+
+        result = verify_ledger(anchor=anchor, progress=progress)
     elapsed = time.perf_counter() - started
     if result.first_break is not None:
         found = result.first_break
