@@ -184,7 +184,8 @@ def browser_details(remote_addr: str | None, user_agent: str | None) -> dict[str
         else:
             prefix = 24 if address.version == 4 else 48
             details["ip"] = str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
-    if user_agent:
+    # Sent by the browser, so anything: one the ledger would refuse is left out, not an error.
+    if user_agent and not _CITIZEN_ID.fullmatch(user_agent):
         details["user_agent"] = user_agent[:USER_AGENT_LENGTH]
     return details
 

@@ -23,7 +23,7 @@ from idp.cli import main
 from idp.extensions import db
 from idp.models import AuditEntry
 from tests.factories import PASSWORD, make_citizen
-from tests.integration.conftest import START, Flow
+from tests.integration.conftest import START, Flow, flow_with
 
 CITIZEN_ID = "087084000999"
 OTHER_CITIZEN_ID = "001090012345"
@@ -110,6 +110,22 @@ def test_a_sign_in_and_its_releases_are_recorded_by_name_only(
     for haystack in (exported, caplog.text):
         for needle in released | secrets:
             assert needle not in haystack
+
+
+def test_a_refresh_records_the_release_of_its_id_token(app: Flask) -> None:
+    for flow in flow_with(app, scope="openid profile offline_access"):
+        tokens = flow.redeem(flow.code(scope="openid profile offline_access")["code"]).get_json()
+        refreshed = flow.refresh(tokens["refresh_token"]).get_json()
+    released = [details(e) for e in ledger(app) if e.event == "claims:release:token"]
+    assert [r["grant"] for r in released] == ["authorization_code", "refresh_token"]
+    assert released[1]["claims"] == ["sub"]
+    assert released[1]["id_token"] == hashlib.sha256(refreshed["id_token"].encode()).hexdigest()
+
+
+def test_a_sign_in_with_an_odd_user_agent_is_recorded(app: Flask, flow: Flow) -> None:
+    flow.browser.environ_base["HTTP_USER_AGENT"] = CITIZEN_ID
+    flow.code()
+    assert all("user_agent" not in details(e) for e in ledger(app))
 
 
 def test_a_step_up_is_recorded_as_such(app: Flask, flow: Flow) -> None:

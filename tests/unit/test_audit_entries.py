@@ -111,6 +111,10 @@ def test_the_user_agent_is_cut_short() -> None:
     assert browser_details(None, "M" * 1000) == {"user_agent": "M" * 200}
 
 
+def test_a_user_agent_the_ledger_would_refuse_is_left_out() -> None:
+    assert browser_details(None, "087084000999") == {}
+
+
 def test_events_are_source_subject_action() -> None:
     names = [event.value for event in Event]
     assert len(set(names)) == len(names)
