@@ -17,7 +17,14 @@ from sqlalchemy import Connection, select, text
 from idp import clock, create_app
 from idp.audit.events import Event
 from idp.audit.ledger import Entry, record
-from idp.audit.verify import Anchor, Break, current_head, entry_of, verify_ledger
+from idp.audit.verify import (
+    ENTRY_COLUMNS,
+    Anchor,
+    Break,
+    current_head,
+    entry_of,
+    verify_ledger,
+)
 from idp.cleanup import purge_expired
 from idp.extensions import db
 from idp.models import AuditEntry, Citizen, Consent
@@ -41,19 +48,7 @@ def write_entries(count: int = ENTRIES) -> None:
 
 
 def stored(connection: Connection, seq: int) -> Entry:
-    row = connection.execute(
-        select(
-            AuditEntry.seq,
-            AuditEntry.recorded_at,
-            AuditEntry.event,
-            AuditEntry.account_id,
-            AuditEntry.citizen_digest,
-            AuditEntry.client_id,
-            AuditEntry.details,
-            AuditEntry.prev_hash,
-            AuditEntry.entry_hash,
-        ).where(AuditEntry.seq == seq)
-    ).one()
+    row = connection.execute(select(*ENTRY_COLUMNS).where(AuditEntry.seq == seq)).one()
     return entry_of(row)[0]
 
 
