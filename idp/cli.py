@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import getpass
 import json
 import os
 import subprocess
 import sys
 import time
-from datetime import datetime
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,6 +21,10 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from idp import create_app
 from idp.accounts.service import AccountError, create_account, totp_uri
+from idp.audit.events import Event
+from idp.audit.export import export_entries
+from idp.audit.ledger import Details, record
+from idp.audit.verify import Anchor, current_head, verify_ledger
 from idp.consent.purposes import LEGAL_BASES, Purpose
 from idp.database import upgrade_to_latest
 from idp.keys.store import (
@@ -37,11 +45,34 @@ from idp.oidc.clients import (
     list_clients,
     register_client,
 )
+from idp.population.citizen_id import is_well_formed
 from idp.population.cli import population
 
 
 def _print_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def _record_admin(
+    event: Event,
+    *,
+    account_id: int | None = None,
+    citizen_id: str | None = None,
+    client_id: str | None = None,
+    details: Details,
+) -> None:
+    """Record an administrator's action, with the operating-system user who ran it."""
+    try:
+        operator = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a bare container)
+        operator = f"uid {os.getuid()}"
+    record(
+        event,
+        account_id=account_id,
+        citizen_id=citizen_id,
+        client_id=client_id,
+        details={"operator": operator, **details},
+    )
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False)
@@ -54,8 +85,10 @@ def main() -> None:
 def init() -> None:
     """Create or upgrade the schema, and create signing keys if there are none."""
     upgrade_to_latest()
-    for key in ensure_keys():
+    created = ensure_keys()
+    for key in created:
         click.echo(f"created {key.alg} signing key {key.kid}")
+    _record_admin(Event.ADMIN_SCHEMA_UPGRADED, details={"created_keys": [k.kid for k in created]})
     click.echo("database schema is up to date")
 
 
@@ -67,6 +100,7 @@ def cleanup() -> None:
     from idp.cleanup import purge_expired
 
     purged = purge_expired()
+    _record_admin(Event.ADMIN_CLEANUP_RUN, details=dataclasses.asdict(purged))
     click.echo(
         f"deleted {purged.transactions} transactions, {purged.codes} codes, "
         f"{purged.tokens} tokens, {purged.sessions} sessions, "
@@ -135,6 +169,12 @@ def accounts_create(
         created = create_account(citizen_id, password, identity_level=level, with_totp=with_totp)
     except AccountError as error:
         raise click.ClickException(str(error)) from None
+    _record_admin(
+        Event.ADMIN_ACCOUNT_CREATED,
+        account_id=created.account.id,
+        citizen_id=citizen_id,
+        details={"identity_level": level, "with_totp": with_totp},
+    )
     data: dict[str, Any] = {"citizen_id": citizen_id, "identity_level": level}
     if created.totp_secret:
         data["otpauth_uri"] = totp_uri(created.account, created.totp_secret)
@@ -260,6 +300,16 @@ def clients_create(**options: Any) -> None:
         )
     except RegistrationError as error:
         raise click.ClickException(str(error)) from None
+    _record_admin(
+        Event.ADMIN_CLIENT_CREATED,
+        client_id=registration.client.client_id,
+        details={
+            "name": options["name"],
+            "scopes": options["scope"].split(),
+            "auth_method": options["auth_method"],
+            "subject_type": options["subject_type"],
+        },
+    )
     data = {"client_id": registration.client.client_id, "client_secret": registration.client_secret}
     if as_json:
         _print_json(data)
@@ -340,6 +390,10 @@ def keys_rotate(alg: str) -> None:
     """Create a new key: published now, signing after IDP_KEY_PUBLISH_LEAD_TIME seconds; the
     key it replaces stays published until the tokens it signed have expired."""
     key = rotate(alg)
+    _record_admin(
+        Event.ADMIN_KEY_ROTATED,
+        details={"kid": key.kid, "alg": key.alg, "activates_at": key.activates_at.isoformat()},
+    )
     click.echo(
         f"created {key.alg} signing key {key.kid}: published now, "
         f"signs from {key.activates_at:%Y-%m-%d %H:%M:%S} UTC"
@@ -351,6 +405,8 @@ def keys_rotate(alg: str) -> None:
 def keys_prune() -> None:
     """Delete retired keys whose tokens have all expired (they are no longer published)."""
     deleted = prune()
+    if deleted:
+        _record_admin(Event.ADMIN_KEYS_PRUNED, details={"kids": [key.kid for key in deleted]})
     for key in deleted:
         click.echo(f"deleted {key.alg} signing key {key.kid}")
     click.echo(f"deleted {len(deleted)} expired signing keys")
@@ -393,4 +449,136 @@ def demo(portal_port: int) -> None:
             process.wait(timeout=10)
 
 
+@main.group()
+def audit() -> None:
+    """The audit ledger: verify its chain, export it, print its head."""
+
+
+class _Moment(click.ParamType):  # type: ignore[type-arg]
+    """An ISO 8601 date or time; UTC when it names no offset."""
+
+    name = "time"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, datetime):
+            return value
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            self.fail(f"{value!r} is not an ISO 8601 date or time", param, ctx)
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+PROGRESS_LINE_EVERY = 100_000
+
+
+@audit.command("verify")
+@click.option(
+    "--anchor",
+    "anchor_text",
+    metavar="SEQ:HASH",
+    help="A head printed earlier by `idp audit anchor` and kept elsewhere: the ledger must "
+    "still hold that entry with that hash.",
+)
+@with_appcontext
+def audit_verify(anchor_text: str | None) -> None:
+    """Walk the whole chain; exit with status 1 at the first entry that was changed, removed,
+    inserted or moved."""
+    try:
+        anchor = Anchor.parse(anchor_text) if anchor_text is not None else None
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--anchor") from None
+    head = current_head()
+    total = head.seq if head else 0
+    started = time.perf_counter()
+    if sys.stderr.isatty():
+        with click.progressbar(length=total, label="Verifying", file=sys.stderr) as bar:
+            result = verify_ledger(anchor=anchor, progress=bar.update)
+    else:  # a log (cron): a line now and then
+        done = 0
+
+        def progress(count: int) -> None:
+            nonlocal done
+            done += count
+            if done % PROGRESS_LINE_EVERY < count:
+                click.echo(f"verified {done} of {total} entries", err=True)
+
+        result = verify_ledger(anchor=anchor, progress=progress)
+    elapsed = time.perf_counter() - started
+    if result.first_break is not None:
+        found = result.first_break
+        click.echo(f"audit ledger BROKEN at entry {found.seq} ({found.kind}): {found.detail}")
+        sys.exit(1)
+    click.echo(
+        f"audit ledger intact: {result.entries} entries checked in {elapsed:.1f} s; "
+        f"head {result.head or 'none (empty ledger)'}"
+    )
+
+
+@audit.command("export")
+@click.option("--citizen", "citizen_id", metavar="CITIZEN_ID", help="Only this citizen's entries.")
+@click.option("--since", type=_Moment(), help="From this time on (ISO 8601; UTC by default).")
+@click.option("--until", type=_Moment(), help="Before this time (ISO 8601; UTC by default).")
+@with_appcontext
+def audit_export(citizen_id: str | None, since: datetime | None, until: datetime | None) -> None:
+    """Write entries as JSON Lines to standard output, oldest first."""
+    if citizen_id is not None and not is_well_formed(citizen_id):
+        raise click.BadParameter("a citizen-ID number is 12 digits", param_hint="--citizen")
+    for document in export_entries(citizen_id=citizen_id, since=since, until=until):
+        click.echo(json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":")))
+    filters = {"since": _iso(since), "until": _iso(until)}
+    _record_admin(
+        Event.ADMIN_LEDGER_EXPORTED,
+        citizen_id=citizen_id,
+        details={name: value for name, value in filters.items() if value is not None},
+    )
+
+
+@audit.command("anchor")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def audit_anchor(as_json: bool) -> None:
+    """Print the head (last entry's number and hash) to publish or keep outside the database;
+    `idp audit verify --anchor SEQ:HASH` checks the ledger still holds it."""
+    head = current_head()
+    if head is None or head.seq == 0:
+        raise click.ClickException("the audit ledger is empty")
+    if as_json:
+        _print_json({"seq": head.seq, "hash": head.entry_hash})
+    else:
+        click.echo(str(head))
+
+
+def _recorded(
+    command: click.Command, event: Event, describe: Callable[[Any, dict[str, Any]], Details]
+) -> None:
+    """Record ``event`` after ``command`` succeeds, with the details ``describe(result, params)``
+    gives; for commands of packages that know nothing of the ledger (the registry)."""
+    callback = command.callback
+    assert callback is not None
+
+    @functools.wraps(callback)
+    def recorded(**params: Any) -> Any:
+        result = callback(**params)
+        _record_admin(event, details=describe(result, params))
+        return result
+
+    command.callback = recorded
+
+
+_recorded(
+    population.commands["seed"],
+    Event.ADMIN_POPULATION_SEEDED,
+    lambda result, params: {"count": result.created},
+)
+_recorded(
+    population.commands["import"],
+    Event.ADMIN_POPULATION_IMPORTED,
+    lambda result, params: {
+        "file": params["file"].name,
+        "created": result.created,
+        "updated": result.updated,
+        "rejected": result.report.invalid_lines,
+    },
+)
 main.add_command(population)

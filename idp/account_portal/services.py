@@ -9,6 +9,8 @@ from flask_wtf import FlaskForm
 
 from idp.account_portal.guard import signed_in
 from idp.account_portal.views import blueprint
+from idp.audit.events import Event
+from idp.audit.ledger import record
 from idp.consent.catalogue import SCOPES
 from idp.consent.purposes import LEGAL_BASES, read_purposes
 from idp.consent.service import consents_of, revoke_consent
@@ -52,6 +54,13 @@ def services() -> ResponseReturnValue:
 def revoke(client_id: str) -> ResponseReturnValue:
     if not FlaskForm().validate_on_submit():
         abort(400)
-    if revoke_consent(g.account.id, client_id):
+    withdrawn = revoke_consent(g.account.id, client_id)
+    if withdrawn is not None:
         revoke_grant_tokens(g.account.id, client_id)
+        record(
+            Event.CONSENT_REVOKED,
+            account_id=g.account.id,
+            client_id=client_id,
+            details={"scopes": withdrawn},
+        )
     return redirect(url_for("account.services"))

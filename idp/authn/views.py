@@ -10,9 +10,11 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from idp.accounts import service as accounts
-from idp.accounts.browser import browser_binding, remember_sign_in
+from idp.accounts.browser import browser_binding, current_session, remember_sign_in
 from idp.accounts.devices import describe_browser, truncate_address
 from idp.accounts.sessions import start_session
+from idp.audit.events import Event
+from idp.audit.ledger import Detail, record
 from idp.authn import policy
 from idp.authn.forms import OtpForm, PasswordForm
 from idp.consent.catalogue import satisfies
@@ -22,6 +24,7 @@ from idp.oidc.checks import requirements
 from idp.oidc.clients import find_client
 from idp.oidc.transactions import FIRST_PARTY, advance, load_transaction
 from idp.pages import expired_page
+from idp.population.citizen_id import is_well_formed
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("authn", __name__, url_prefix="/signin")
@@ -32,7 +35,35 @@ def N_(message: str) -> str:  # noqa: N802 (the gettext name Babel extracts by d
     return message
 
 
+#: How the ledger names the method of a sign-in step, by the RFC 8176 value it performed.
+METHOD_NAMES = {policy.PWD: "password", policy.OTP: "otp", policy.HWK: "passkey"}
+
 GENERIC_FAILURE = N_("The details you entered are not correct. Check them and try again.")
+
+
+def _record_sign_in(
+    event: Event,
+    transaction: AuthorizationTransaction,
+    *,
+    account_id: int | None = None,
+    citizen_id: str | None = None,
+    **details: Detail,
+) -> None:
+    record(
+        event,
+        account_id=account_id,
+        citizen_id=citizen_id,
+        client_id=transaction.client_id,
+        details={**details, **_client_details()},
+    )
+
+
+def _client_details() -> dict[str, str]:
+    """The browser and network of this request, as the citizen is shown them (accounts/devices)."""
+    return {
+        "browser": describe_browser(request.headers.get("User-Agent", "")),
+        "network": truncate_address(request.remote_addr),
+    }
 
 
 def _finish_sign_in(
@@ -40,48 +71,53 @@ def _finish_sign_in(
     expected: TransactionState,
     account: Account,
     methods: list[str],
+    event: Event = Event.SIGNIN_SUCCESS,
 ) -> ResponseReturnValue:
     """Record the sign-in of ``account`` by ``methods`` (RFC 8176 values), at the level they
     reach (``authn/policy``), and move on to consent."""
     amr = policy.amr_for(methods)
     acr = policy.assurance(amr, account.identity_level)
+    method = METHOD_NAMES[methods[-1]]
     if not satisfies(acr, requirements(transaction.params).acr):
         # The account cannot reach the level this portal needs (no second factor yet).
-        advance(
+        if advance(
             transaction,
             expected,
             TransactionState.DENIED,
             account_id=account.id,
             error="unmet_authentication_requirements",
-        )
-        return redirect(url_for("authorize.resume", transaction_id=transaction.id))
-    token, signed_in = start_session(
-        account.id,
-        acr=acr,
-        amr=amr,
-        browser=describe_browser(request.headers.get("User-Agent", "")),
-        network=truncate_address(request.remote_addr),
-    )
-    remember_sign_in(token)
-    if transaction.client_id == FIRST_PARTY:
-        # The provider's own account pages: no portal, so nothing to consent to.
-        if not advance(
-            transaction,
-            expected,
-            TransactionState.APPROVED,
-            account_id=account.id,
-            browser_session_id=signed_in.id,
         ):
-            return expired_page()
+            _record_sign_in(
+                Event.SIGNIN_FAILURE,
+                transaction,
+                account_id=account.id,
+                method=method,
+                reason="unmet_authentication_requirements",
+            )
         return redirect(url_for("authorize.resume", transaction_id=transaction.id))
+    token, signed_in = start_session(account.id, acr=acr, amr=amr, **_client_details())
+    remember_sign_in(token)
+    # The provider's own account pages have no portal, so nothing to consent to.
+    first_party = transaction.client_id == FIRST_PARTY
     if not advance(
         transaction,
         expected,
-        TransactionState.CONSENT,
+        TransactionState.APPROVED if first_party else TransactionState.CONSENT,
         account_id=account.id,
         browser_session_id=signed_in.id,
     ):
         return expired_page()
+    _record_sign_in(
+        event,
+        transaction,
+        account_id=account.id,
+        method=method,
+        acr=acr,
+        amr=amr,
+        sid=signed_in.sid,
+    )
+    if first_party:
+        return redirect(url_for("authorize.resume", transaction_id=transaction.id))
     return redirect(url_for("consent.decide", transaction_id=transaction.id))
 
 
@@ -112,6 +148,14 @@ def password(transaction_id: str) -> ResponseReturnValue:
                 return expired_page()
             return _finish_sign_in(transaction, TransactionState.LOGIN, check.account, [policy.PWD])
         log.info("password refused tx=%s reason=%s", transaction.id[:8], check.reason)
+        typed = form.citizen_id.data.strip()
+        _record_sign_in(
+            Event.SIGNIN_FAILURE,
+            transaction,
+            citizen_id=typed if is_well_formed(typed) else None,
+            method="password",
+            reason=check.reason,
+        )
         error = _(GENERIC_FAILURE)
     elif form.is_submitted():
         error = _(GENERIC_FAILURE)
@@ -137,10 +181,24 @@ def otp(transaction_id: str) -> ResponseReturnValue:
     if form.validate_on_submit():
         check = accounts.check_totp(account, form.otp.data)
         if check.account is not None:
+            # A citizen already signed in (at loa1) who adds the code is stepping up.
+            signed_in = current_session()
+            stepped_up = signed_in is not None and signed_in.account_id == account.id
             return _finish_sign_in(
-                transaction, TransactionState.OTP, account, [policy.PWD, policy.OTP]
+                transaction,
+                TransactionState.OTP,
+                account,
+                [policy.PWD, policy.OTP],
+                event=Event.STEPUP_SUCCESS if stepped_up else Event.SIGNIN_SUCCESS,
             )
         log.info("code refused tx=%s reason=%s", transaction.id[:8], check.reason)
+        _record_sign_in(
+            Event.SIGNIN_FAILURE,
+            transaction,
+            account_id=account.id,
+            method="otp",
+            reason=check.reason,
+        )
         error = _(GENERIC_FAILURE)
     elif form.is_submitted():
         error = _(GENERIC_FAILURE)

@@ -48,18 +48,18 @@ def record_consent(
     return scopes
 
 
-def revoke_consent(account_id: int, client_id: str) -> bool:
+def revoke_consent(account_id: int, client_id: str) -> list[str] | None:
     """Withdraw everything the citizen allowed the portal (Decree 13/2023/ND-CP Art. 12: as
-    easy as giving it); False when there was nothing to withdraw. The caller revokes the
-    tokens issued under it (``oidc.tokens.revoke_grant_tokens``)."""
+    easy as giving it); return the scopes withdrawn, None when there was nothing to withdraw.
+    The caller revokes the tokens issued under it (``oidc.tokens.revoke_grant_tokens``)."""
     consent = _consent(account_id, client_id)
     if consent is None or consent.revoked_at is not None:
-        return False
-    now = clock.now()
+        return None
+    withdrawn = list(consent.scopes)
     consent.scopes, consent.purposes = [], {}
-    consent.revoked_at = consent.updated_at = now
+    consent.revoked_at = consent.updated_at = clock.now()
     db.session.commit()
-    return True
+    return withdrawn
 
 
 def consents_of(account_id: int) -> list[Consent]:

@@ -9,6 +9,8 @@ from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 
 from idp.accounts.browser import browser_binding, current_session
+from idp.audit.events import Event
+from idp.audit.ledger import record
 from idp.consent.catalogue import SCOPES, releasable
 from idp.consent.purposes import LEGAL_BASES, Purpose, read_purposes
 from idp.consent.service import granted_scopes, has_consent, record_consent
@@ -54,6 +56,12 @@ def decide(transaction_id: str) -> ResponseReturnValue:
             # Essential scopes cannot be unticked; any other is granted only when ticked.
             chosen = [s for s in allowed if s in essential or request.form.get(f"grant_{s}")]
             record_consent(transaction.account_id, client, allowed, chosen)
+            record(
+                Event.CONSENT_GIVEN,
+                account_id=transaction.account_id,
+                client_id=client.client_id,
+                details={"scopes": chosen, "asked": allowed},
+            )
             moved = advance(
                 transaction,
                 TransactionState.CONSENT,
@@ -68,6 +76,13 @@ def decide(transaction_id: str) -> ResponseReturnValue:
                 TransactionState.DENIED,
                 error="access_denied",
             )
+            if moved:
+                record(
+                    Event.CONSENT_REFUSED,
+                    account_id=transaction.account_id,
+                    client_id=client.client_id,
+                    details={"scopes": allowed},
+                )
         else:
             moved = False
         if moved:

@@ -1,6 +1,7 @@
 """All models, imported here so that metadata (and Alembic) sees every table."""
 
 from idp.models.accounts import Account, BrowserSession
+from idp.models.audit import AuditEntry, AuditHead
 from idp.models.base import Base
 from idp.models.clients import Client
 from idp.models.consent import Consent
@@ -19,6 +20,8 @@ from idp.models.tokens import ClientAssertion, RefreshToken, Token
 
 __all__ = [
     "Account",
+    "AuditEntry",
+    "AuditHead",
     "AuthorizationCode",
     "AuthorizationTransaction",
     "Base",

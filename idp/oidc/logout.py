@@ -22,6 +22,8 @@ from sqlalchemy import select
 
 from idp import clock
 from idp.accounts.sessions import end_session
+from idp.audit.events import Event
+from idp.audit.ledger import record
 from idp.extensions import db
 from idp.keys.store import active_key
 from idp.models import Account, AuthorizationCode, BrowserSession, Client
@@ -115,5 +117,10 @@ def log_out(session: BrowserSession) -> threading.Thread | None:
     """End the session, revoke the access tokens it issued, and notify the portals."""
     if not end_session(session):
         return None
-    revoke_session_tokens(session.sid)
+    revoked = revoke_session_tokens(session.sid)
+    record(
+        Event.SESSION_ENDED,
+        account_id=session.account_id,
+        details={"sid": session.sid, "revoked_tokens": revoked},
+    )
     return deliver(notices_for(session))

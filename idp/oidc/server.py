@@ -11,6 +11,7 @@ refresh tokens (``tokens``), the refresh grant (``refresh``), introspection and 
 
 from __future__ import annotations
 
+import base64
 import hmac
 import json
 from collections import defaultdict
@@ -35,6 +36,8 @@ from joserfc.jwk import KeySet
 from sqlalchemy import select, update
 
 from idp import clock
+from idp.audit.events import Event
+from idp.audit.ledger import record
 from idp.consent.catalogue import SCOPES, claims_for
 from idp.extensions import db
 from idp.keys.store import active_key, signing_key_set
@@ -355,6 +358,34 @@ class IdToken(OpenIDCode):
         """Nothing beyond ``sub`` unless asked by name: scope claims are released by userinfo
         (OIDC Core §5.4), so the ID token, which travels further, says who and how, not what."""
         return {}
+
+    def process_token(self, grant: Any, response: Any) -> dict[str, Any]:
+        """Add the ID token, and record the release: the names of the citizen's claims it
+        carries, and references (digest, ``jti``) by which the portal's tokens can be matched."""
+        token: dict[str, Any] = super().process_token(grant, response)
+        if "id_token" in token:
+            carried = _payload(token["id_token"]).keys() & claims_for(SCOPES)
+            record(
+                Event.CLAIMS_RELEASE_TOKEN,
+                account_id=grant.request.user.id,
+                client_id=grant.request.client.get_client_id(),
+                details={
+                    "claims": sorted(carried),
+                    "scopes": token["scope"].split(),
+                    "grant": grant.GRANT_TYPE,
+                    "id_token": digest(token["id_token"]),
+                    "access_token_jti": _payload(token["access_token"])["jti"],
+                },
+            )
+        return token
+
+
+def _payload(compact_jwt: str) -> dict[str, Any]:
+    """The claims of a JWT this server has just signed (so not verified again)."""
+    segment = compact_jwt.split(".")[1]
+    padded = segment + "=" * (-len(segment) % 4)
+    claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(padded))
+    return claims
 
 
 class RefreshedIdToken(IdToken):

@@ -12,6 +12,8 @@ from flask import Blueprint, Response, current_app, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from idp.audit.events import Event
+from idp.audit.ledger import record
 from idp.consent.catalogue import claims_for
 from idp.extensions import csrf, db
 from idp.keys.store import jwks
@@ -95,5 +97,12 @@ def userinfo() -> ResponseReturnValue:
     claims: dict[str, object] = {
         "sub": subject_for(account, client, salt=current_app.config["SUBJECT_SALT"])
     }
-    claims.update(project_claims(account.citizen, claims_for(issued.scope.split())))
+    scopes = issued.scope.split()
+    claims.update(project_claims(account.citizen, claims_for(scopes)))
+    record(
+        Event.CLAIMS_RELEASE_USERINFO,
+        account_id=account.id,
+        client_id=client.client_id,
+        details={"claims": sorted(claims), "scopes": scopes, "access_token_jti": issued.jti},
+    )
     return _json(claims)

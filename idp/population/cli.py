@@ -1,7 +1,8 @@
 """`idp population …` commands (DESIGN.md §3, Command line).
 
 An administrator's tool: it shows citizen-ID numbers on the terminal, which is its purpose, and
-never hands them to the logging module.
+never hands them to the logging module. ``seed`` and ``import`` return their results, which
+``idp/cli.py`` records in the audit ledger (the registry knows nothing of it, DESIGN.md §2).
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from flask.cli import AppGroup
 
 from idp.models.population import Citizen
 from idp.population.citizen_id import is_well_formed
-from idp.population.importer import ImportRejected, ValidationReport, import_file
+from idp.population.importer import ImportRejected, ImportResult, ValidationReport, import_file
 from idp.population.registry import as_document, find_by_citizen_id, list_citizens, record_of
-from idp.population.seed import seed
+from idp.population.seed import SeedResult, seed
 
 population = AppGroup("population", help="The population registry: seed, import, show, list.")
 
@@ -32,7 +33,7 @@ population = AppGroup("population", help="The population registry: seed, import,
     type=click.IntRange(min=0),
     help="Makes the run repeatable: the same seed gives the same citizens. Default: random.",
 )
-def seed_command(count: int, seed_value: int | None) -> None:
+def seed_command(count: int, seed_value: int | None) -> SeedResult:
     """Add generated sandbox citizens, with valid citizen-ID numbers and linked records."""
     if seed_value is None:
         seed_value = secrets.randbelow(2**31)
@@ -45,6 +46,7 @@ def seed_command(count: int, seed_value: int | None) -> None:
         click.echo(
             f"{result.renumbered} generated numbers were already registered and were replaced."
         )
+    return result
 
 
 @population.command("import")
@@ -56,7 +58,7 @@ def seed_command(count: int, seed_value: int | None) -> None:
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="Import the valid lines and copy the invalid ones to REJECTS_FILE.",
 )
-def import_command(file: Path, rejects: Path | None) -> None:
+def import_command(file: Path, rejects: Path | None) -> ImportResult:
     """Import citizens from FILE, in JSON Lines (docs/population-format.md).
 
     Every line is checked first; if one is invalid, nothing is imported and the errors are
@@ -82,6 +84,7 @@ def import_command(file: Path, rejects: Path | None) -> None:
     )
     if rejects is not None:
         click.echo(f"Rejected {_count(report.invalid_lines, 'invalid line')}, copied to {rejects}.")
+    return result
 
 
 def _echo_errors(report: ValidationReport) -> None:

@@ -1,4 +1,5 @@
-"""DESIGN.md §2: dependencies point one way. The registry knows nothing of OIDC or pages."""
+"""DESIGN.md §2: dependencies point one way. The registry and the audit ledger know nothing of
+OIDC or pages."""
 
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ PACKAGE = Path(__file__).resolve().parents[2] / "idp"
 ALLOWED = {
     "population": {"idp.models", "idp.extensions", "idp.clock"},
     "keys": {"idp.models", "idp.extensions", "idp.clock"},
+    "audit": {"idp.models", "idp.extensions", "idp.clock"},
     "consent": {
         "idp.models",
         "idp.extensions",
         "idp.clock",
         "idp.accounts",
+        "idp.audit",
         "idp.oidc",
         "idp.pages",
     },

@@ -1,0 +1,71 @@
+"""What the ledger records: one ``source:subject:action`` name per kind of event.
+
+Each member says what happened and which ``details`` keys its entries carry. Details hold names,
+codes and references, never a secret, a claim value or a citizen-ID number (the citizen is the
+entry's keyed ``citizen`` digest).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Event(StrEnum):
+    # The citizen
+    SIGNIN_SUCCESS = "citizen:signin:success"
+    """A sign-in finished and a provider session began: ``method``, ``acr``, ``amr``, ``sid``,
+    ``browser`` and ``network`` (accounts/devices: family and OS, IPv4 /24 or IPv6 /48)."""
+    SIGNIN_FAILURE = "citizen:signin:failure"
+    """A sign-in step was refused: ``method``, ``reason`` (``unknown_account``, ``bad_password``,
+    ``bad_code``, ``replayed_code``, ``unmet_authentication_requirements``…), ``browser``,
+    ``network``. ``citizen`` is the digest of the number typed, when it is 12 digits."""
+    STEPUP_SUCCESS = "citizen:stepup:success"
+    """A signed-in citizen added the missing factor for a portal that needs more: as
+    ``SIGNIN_SUCCESS``."""
+    SESSION_ENDED = "citizen:session:ended"
+    """The citizen signed out (RP-initiated logout): ``sid``, ``revoked_tokens`` (how many access
+    tokens of the session were revoked)."""
+
+    # Consent
+    CONSENT_GIVEN = "consent:grant:given"
+    """The citizen allowed a portal on the consent page: ``scopes``."""
+    CONSENT_REFUSED = "consent:grant:refused"
+    """The citizen denied a portal on the consent page: ``scopes`` (those asked for)."""
+    CONSENT_REVOKED = "consent:grant:revoked"
+    """The citizen withdrew a consent: ``scopes``."""
+
+    # Releases of the citizen's data to a portal
+    CLAIMS_RELEASE_TOKEN = "claims:release:token"  # noqa: S105 (an event name, not a secret)
+    """An ID token was issued (code exchange or refresh): ``claims`` (the names of the personal
+    claims it carries, ``sub`` among them), ``scopes``, ``grant``, ``id_token`` (SHA-256 of the
+    ID token, so the portal's copy can be matched), ``purpose`` when declared."""
+    CLAIMS_RELEASE_USERINFO = "claims:release:userinfo"
+    """Userinfo answered: ``claims`` (names), ``scopes``, ``access_token_jti`` (the ``jti`` of the
+    access token presented), ``purpose`` when declared."""
+
+    # The citizen's account
+    CREDENTIAL_CHANGED = "account:credential:changed"
+    """A credential was added, changed or removed: ``credential`` (``password``, ``totp``,
+    ``passkey``), ``action`` (``added``, ``changed``, ``removed``)."""
+
+    # Administrators, through the `idp` command (``operator``: the operating-system user)
+    ADMIN_SCHEMA_UPGRADED = "admin:schema:upgraded"
+    """`idp init` ran: ``created_keys`` (kids of the keys it created)."""
+    ADMIN_CLIENT_CREATED = "admin:client:created"
+    """A portal was registered: ``scopes``, ``auth_method``, ``subject_type``."""
+    ADMIN_KEY_ROTATED = "admin:key:rotated"
+    """A signing key was created by rotation: ``kid``, ``alg``, ``activates_at``."""
+    ADMIN_KEYS_PRUNED = "admin:key:pruned"
+    """Expired signing keys were deleted: ``kids``."""
+    ADMIN_ACCOUNT_CREATED = "admin:account:created"
+    """An e-ID account was created: ``identity_level``, ``with_totp``."""
+    ADMIN_POPULATION_SEEDED = "admin:population:seeded"
+    """Generated citizens were added: ``count``, ``seed``."""
+    ADMIN_POPULATION_IMPORTED = "admin:population:imported"
+    """Citizens were imported from a file: ``file`` (its name), ``created``, ``updated``,
+    ``rejected``."""
+    ADMIN_LEDGER_EXPORTED = "admin:ledger:exported"
+    """`idp audit export` ran: ``since``, ``until`` when given; ``citizen`` when filtered."""
+    ADMIN_CLEANUP_RUN = "admin:cleanup:run"
+    """Expired short-lived state was deleted: ``transactions``, ``codes``, ``tokens``,
+    ``sessions``, ``assertions`` (counts). The ledger is never part of it."""
