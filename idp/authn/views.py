@@ -1,25 +1,28 @@
 """The sign-in pages: citizen-ID number and password, then the one-time code when the account
-has TOTP. Every failure shows the same message, so the pages do not reveal who has an account."""
+has TOTP. Every failure shows the same message, so the pages do not reveal who has an account;
+so does every lock-out (they are kept per number typed, known or not)."""
 
 from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from idp.accounts import service as accounts
 from idp.accounts.browser import browser_binding, remember_sign_in
 from idp.accounts.sessions import start_session
+from idp.authn import throttle
 from idp.authn.forms import OtpForm, PasswordForm
+from idp.authn.throttle import Lockout
 from idp.consent.catalogue import satisfies
 from idp.extensions import db
 from idp.models import Account, AuthorizationTransaction, TransactionState
 from idp.oidc.checks import requirements
 from idp.oidc.clients import find_client
 from idp.oidc.transactions import advance, load_transaction
-from idp.pages import expired_page
+from idp.pages import expired_page, retry_after, retry_placeholders, too_many_failures_page
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("authn", __name__, url_prefix="/signin")
@@ -31,6 +34,16 @@ def N_(message: str) -> str:  # noqa: N802 (the gettext name Babel extracts by d
 
 
 GENERIC_FAILURE = N_("The details you entered are not correct. Check them and try again.")
+LOCKED_OUT = N_(
+    "Too many attempts have failed. For your security, you can try again at %(time)s (%(wait)s)."
+)
+
+
+def _refusal(lockout: Lockout | None) -> tuple[str, int, dict[str, str]]:
+    """The message, status and headers of a refused attempt: a lock-out says until when."""
+    if lockout is None:
+        return _(GENERIC_FAILURE), 401, {}
+    return _(LOCKED_OUT, **retry_placeholders(lockout.until)), 429, retry_after(lockout.until)
 
 
 def _finish_sign_in(
@@ -70,12 +83,18 @@ def password(transaction_id: str) -> ResponseReturnValue:
     if transaction is None:
         return expired_page()
     form = PasswordForm()
-    error = None
+    error: str | None = None
+    status = 200
+    headers: dict[str, str] = {}
     if not form.is_submitted():
         # OIDC Core §3.1.2.1 login_hint: pre-fills the number, nothing more.
         form.citizen_id.data = transaction.params.get("login_hint", "")
     if form.validate_on_submit():
-        check = accounts.check_password(form.citizen_id.data.strip(), form.password.data)
+        if blocked := throttle.check_address(request.remote_addr):
+            return too_many_failures_page(blocked.until)
+        check = accounts.check_password(
+            form.citizen_id.data.strip(), form.password.data, address=request.remote_addr
+        )
         if check.account is not None:
             log.info("password accepted tx=%s", transaction.id[:8])
             needed = requirements(transaction.params).acr
@@ -93,17 +112,20 @@ def password(transaction_id: str) -> ResponseReturnValue:
                 transaction, TransactionState.LOGIN, check.account, acr="loa1", amr=["pwd"]
             )
         log.info("password refused tx=%s reason=%s", transaction.id[:8], check.reason)
-        error = _(GENERIC_FAILURE)
+        error, status, headers = _refusal(check.lockout)
     elif form.is_submitted():
-        error = _(GENERIC_FAILURE)
+        error, status = _(GENERIC_FAILURE), 401
     if error:
         # A refused page never carries back a citizen-ID number or a password.
         form.citizen_id.data = form.password.data = ""
     client = find_client(transaction.client_id)
-    status = 200 if error is None else 401
-    return render_template(
-        "signin/password.html", form=form, error=error, client=client, transaction=transaction
-    ), status
+    return (
+        render_template(
+            "signin/password.html", form=form, error=error, client=client, transaction=transaction
+        ),
+        status,
+        headers,
+    )
 
 
 @blueprint.route("/<transaction_id>/otp", methods=["GET", "POST"])
@@ -114,21 +136,26 @@ def otp(transaction_id: str) -> ResponseReturnValue:
     account = db.session.get(Account, transaction.account_id)
     assert account is not None
     form = OtpForm()
-    error = None
+    error: str | None = None
+    status = 200
+    headers: dict[str, str] = {}
     if form.validate_on_submit():
-        check = accounts.check_totp(account, form.otp.data)
+        if blocked := throttle.check_address(request.remote_addr):
+            return too_many_failures_page(blocked.until)
+        check = accounts.check_totp(account, form.otp.data, address=request.remote_addr)
         if check.account is not None:
             return _finish_sign_in(
                 transaction, TransactionState.OTP, account, acr="loa2", amr=["pwd", "otp", "mfa"]
             )
         log.info("code refused tx=%s reason=%s", transaction.id[:8], check.reason)
-        error = _(GENERIC_FAILURE)
+        error, status, headers = _refusal(check.lockout)
     elif form.is_submitted():
-        error = _(GENERIC_FAILURE)
-    status = 200 if error is None else 401
-    return render_template(
-        "signin/otp.html", form=form, error=error, transaction=transaction
-    ), status
+        error, status = _(GENERIC_FAILURE), 401
+    return (
+        render_template("signin/otp.html", form=form, error=error, transaction=transaction),
+        status,
+        headers,
+    )
 
 
 @blueprint.post("/<transaction_id>/cancel")
