@@ -175,12 +175,15 @@ class _Window:
         storage.clear(self.key(self.slot - 1))
         storage.clear(self.key(self.slot))
 
-    def below_at(self, previous: int, current: int, limit: int) -> float:
-        """When the weighted count falls below ``limit`` if nothing more is counted."""
+    def below_at(self, previous: int, current: int, limit: int) -> int:
+        """The first whole second at which the weighted count is below ``limit``, if nothing
+        more is counted."""
         start = self.slot * self.length
         if current >= limit:  # only once the current slot has become the previous one
-            return start + self.length * (2 - limit / current)
-        return start + self.length * (1 - (limit - current) / previous)
+            reaches = start + self.length * (2 - limit / current)
+        else:
+            reaches = start + self.length * (1 - (limit - current) / previous)
+        return math.floor(reaches) + 1
 
 
 # The lock-outs of one factor and key are counted in slots of IDP_LOCKOUT_MEMORY; the n-th
