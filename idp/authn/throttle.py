@@ -125,22 +125,6 @@ def key_for_citizen_id(typed: str) -> str:
     return _digest("citizen", "".join(typed.split()))
 
 
-def _address_window(address: str, policy: Policy, now: float) -> _Window:
-    """An IPv6 client usually holds a whole /64, so that is what one address means."""
-    try:
-        parsed = ipaddress.ip_address(address)
-    except ValueError:
-        group = address
-    else:
-        if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is not None:
-            parsed = parsed.ipv4_mapped
-        if isinstance(parsed, ipaddress.IPv6Address):
-            group = str(ipaddress.IPv6Network(f"{parsed}/64", strict=False))
-        else:
-            group = str(parsed)
-    return _Window(f"address:{_digest('address', group)}", policy.address_window, now)
-
-
 # A sliding-window counter: fixed slots of the clock, the previous slot weighted by how much of
 # it still lies inside the window that ends now (the approximation of limits' "sliding window
 # counter" strategy; exact when the failures are spread evenly over the previous slot).
@@ -186,10 +170,27 @@ class _Window:
         return math.floor(reaches) + 1
 
 
+def _address_window(address: str, policy: Policy, now: float) -> _Window:
+    """An IPv6 client usually holds a whole /64, so that is what one address means."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        group = address
+    else:
+        if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is not None:
+            parsed = parsed.ipv4_mapped
+        if isinstance(parsed, ipaddress.IPv6Address):
+            group = str(ipaddress.IPv6Network(f"{parsed}/64", strict=False))
+        else:
+            group = str(parsed)
+    return _Window(f"address:{_digest('address', group)}", policy.address_window, now)
+
+
 # The lock-outs of one factor and key are counted in slots of IDP_LOCKOUT_MEMORY; the n-th
 # lock-out of slot s ends at the time stored under "…:s:end:n". Only the caller whose increment
-# returned n writes that key, so concurrent failures cannot mix their values, and the latest
-# lock-out is always in this slot or the previous one, because none outlasts a slot
+# returned n writes that key, so concurrent failures cannot mix their values (a check between
+# the increment and the write sees no lock-out yet: at worst one more attempt is verified), and
+# the latest lock-out is always in this slot or the previous one, because none outlasts a slot
 # (IDP_LOCKOUT_MAX_DELAY <= IDP_LOCKOUT_MEMORY).
 
 
