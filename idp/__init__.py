@@ -7,8 +7,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from idp import config, database
+from idp.authn import throttle
 from idp.extensions import babel, csrf, db
 
 
@@ -21,8 +23,12 @@ def create_app(environ: Mapping[str, str] | None = None, *, check_schema: bool =
     environ = os.environ if environ is None else environ
     app = Flask(__name__, instance_path=environ.get("IDP_INSTANCE_PATH") or None)
     app.config.from_mapping(config.load(Path(app.instance_path), environ))
+    if app.config["TRUSTED_PROXIES"]:
+        # The client's address (per-address limits) is the one the nearest trusted proxy saw.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"])  # type: ignore[method-assign]
 
     db.init_app(app)
+    throttle.init_app(app)
     database.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)

@@ -64,6 +64,34 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TRANSACTION_LIFETIME", 900, "seconds a citizen has to finish signing in"),
     Setting("DEFAULT_LOCALE", "vi", "language of the pages when the browser states none"),
     Setting("TIMEZONE", "Asia/Ho_Chi_Minh", "IANA time zone of the dates and times pages show"),
+    Setting(
+        "TRUSTED_PROXIES",
+        0,
+        "reverse proxies in front of the provider whose X-Forwarded-For is trusted for the "
+        "client's address",
+        minimum=0,
+    ),
+    Setting(
+        "LOCKOUT_THRESHOLD",
+        5,
+        "failures of one factor for one citizen-ID number within IDP_LOCKOUT_WINDOW that start "
+        "a lock-out",
+    ),
+    Setting("LOCKOUT_WINDOW", 900, "seconds over which IDP_LOCKOUT_THRESHOLD failures count"),
+    Setting("LOCKOUT_DELAY", 60, "seconds of the first lock-out; each further one doubles it"),
+    Setting("LOCKOUT_MAX_DELAY", 3600, "seconds a lock-out lasts at most"),
+    Setting(
+        "LOCKOUT_MEMORY",
+        86400,
+        "seconds over which earlier lock-outs make the next one longer",
+    ),
+    Setting(
+        "ADDRESS_FAILURE_LIMIT",
+        300,
+        "failed sign-ins from one client address (IPv6: one /64) within "
+        "IDP_ADDRESS_FAILURE_WINDOW after which that address is refused",
+    ),
+    Setting("ADDRESS_FAILURE_WINDOW", 600, "seconds over which IDP_ADDRESS_FAILURE_LIMIT counts"),
 )
 
 SECRETS_FILE = "secrets.json"
@@ -115,6 +143,15 @@ def load(instance_path: Path, environ: Mapping[str, str] = os.environ) -> dict[s
 
     if values["DEFAULT_LOCALE"] not in ("vi", "en"):
         raise ConfigurationError("IDP_DEFAULT_LOCALE must be 'vi' or 'en'")
+    try:
+        ZoneInfo(values["TIMEZONE"])
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigurationError("IDP_TIMEZONE must be an IANA time zone name") from None
+    if not values["LOCKOUT_DELAY"] <= values["LOCKOUT_MAX_DELAY"] <= values["LOCKOUT_MEMORY"]:
+        raise ConfigurationError(
+            "IDP_LOCKOUT_DELAY must not exceed IDP_LOCKOUT_MAX_DELAY, "
+            "which must not exceed IDP_LOCKOUT_MEMORY"
+        )
     missing = [s.name for s in SETTINGS if s.secret and not values[s.name]]
     if env == "production":
         if not issuer.startswith("https://"):
@@ -128,11 +165,6 @@ def load(instance_path: Path, environ: Mapping[str, str] = os.environ) -> dict[s
         generated = _development_secrets(instance_path)
         for name in missing:
             values[name] = generated[name]
-
-    try:
-        ZoneInfo(str(values["TIMEZONE"]))
-    except (ValueError, ZoneInfoNotFoundError):
-        raise ConfigurationError("IDP_TIMEZONE must be an IANA time zone name") from None
 
     if not values["DATABASE_URL"]:
         values["DATABASE_URL"] = f"sqlite:///{instance_path / 'idp.sqlite3'}"

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import logging
+import math
 import secrets
+from datetime import datetime
 
 from flask import Flask, Response, render_template, request, session
+from flask.typing import ResponseReturnValue
+from flask_babel import format_time, format_timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+
+from idp import clock
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +61,35 @@ def expired_page() -> tuple[str, int]:
         _("Please go back to the service and start signing in again."),
         400,
     )
+
+
+def retry_placeholders(until: datetime) -> dict[str, str]:
+    """When a refused citizen may try again, in the page's language and ``IDP_TIMEZONE``: the
+    ``time`` ("16:07") and ``wait`` ("in 2 minutes") of the messages that say so."""
+    return {
+        "time": format_time(until, "short"),
+        "wait": format_timedelta(until - clock.now(), add_direction=True),
+    }
+
+
+def retry_after(until: datetime) -> dict[str, str]:
+    """The ``Retry-After`` header (RFC 9110 §10.2.3) of a refusal that lasts until ``until``."""
+    seconds = math.ceil((until - clock.now()).total_seconds())
+    return {"Retry-After": str(max(1, seconds))}
+
+
+def too_many_failures_page(until: datetime) -> ResponseReturnValue:
+    """The answer to a sign-in from an address that has failed too often (RFC 6585 §4)."""
+    page, status = error_page(
+        _("Too many failed sign-ins"),
+        _(
+            "Too many sign-ins have failed from your network. You can try again at %(time)s "
+            "(%(wait)s).",
+            **retry_placeholders(until),
+        ),
+        429,
+    )
+    return page, status, retry_after(until)
 
 
 def _security_headers(response: Response) -> Response:

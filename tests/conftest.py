@@ -1,5 +1,6 @@
 """Fixtures shared by every test: an app per database (SQLite always, PostgreSQL when
-``IDP_TEST_DATABASE_URL`` is set), migrated once, emptied after each test."""
+``IDP_TEST_DATABASE_URL`` is set), migrated once, emptied (tables and throttle counters) after
+each test."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from idp import create_app
+from idp.authn import throttle
 from idp.database import upgrade_to_latest
 from idp.extensions import db
 
@@ -66,6 +68,7 @@ def _empty_tables(request: pytest.FixtureRequest) -> Iterator[None]:
         return
     application: Flask = request.getfixturevalue("app")
     with application.app_context():
+        throttle.reset()
         db.session.remove()
         with db.engine.begin() as connection:
             for table in reversed(db.metadata.sorted_tables):

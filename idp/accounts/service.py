@@ -13,7 +13,8 @@ from sqlalchemy import or_, select, update
 
 from idp import clock
 from idp.authn import password as passwords
-from idp.authn import totp
+from idp.authn import throttle, totp
+from idp.authn.throttle import Factor, Lockout
 from idp.extensions import db
 from idp.keys.sealing import seal, unseal
 from idp.models import Account, Citizen
@@ -91,34 +92,51 @@ def totp_uri(account: Account, secret: str) -> str:
 @dataclass(frozen=True, slots=True)
 class SignInCheck:
     account: Account | None
-    reason: str  # for the log: ok | unknown_citizen | no_account | bad_password | …
+    reason: str  # for the log: ok | locked_out | unknown_account | bad_password | …
+    lockout: Lockout | None = None  # refused until then, or a lock-out this failure started
 
 
-def check_password(citizen_id: str, password: str) -> SignInCheck:
-    """Verify a citizen-ID number and password. Unknown numbers cost a full hash too."""
+def check_password(citizen_id: str, password: str, *, address: str | None) -> SignInCheck:
+    """Verify a citizen-ID number and password, throttled per number (typed, so unknown numbers
+    count like known ones) and per client ``address``. Unknown numbers cost a full hash too."""
+    key = throttle.key_for_citizen_id(citizen_id)
+    # As warehouse's check_password: the lock-out is checked before any hashing.
+    if lockout := throttle.check(Factor.PASSWORD, key):
+        return SignInCheck(None, "locked_out", lockout)
     account = db.session.scalar(
         select(Account).join(Citizen).where(Citizen.citizen_id == citizen_id)
     )
     result = passwords.verify_password(account.password_hash if account else None, password)
-    if account is None:
-        return SignInCheck(None, "unknown_account")
-    if not result.ok:
-        return SignInCheck(None, "bad_password")
+    if account is None or not result.ok:
+        lockout = throttle.failed(Factor.PASSWORD, key, address=address)
+        return SignInCheck(None, "unknown_account" if account is None else "bad_password", lockout)
+    throttle.succeeded(Factor.PASSWORD, key)
     if result.needs_rehash:
         account.password_hash = passwords.hash_password(password)
         db.session.commit()
     return SignInCheck(account, "ok")
 
 
-def check_totp(account: Account, code: str) -> SignInCheck:
+def check_totp(account: Account, code: str, *, address: str | None) -> SignInCheck:
     """Verify a one-time code and consume its time step atomically, so a replay of the same
-    code (even a concurrent one) is refused."""
+    code (even a concurrent one) is refused. Throttled like :func:`check_password`."""
+    key = throttle.key_for_citizen_id(account.citizen.citizen_id)
+    if lockout := throttle.check(Factor.OTP, key):
+        return SignInCheck(None, "locked_out", lockout)
+    reason = _consume_totp(account, code)
+    if reason != "ok":
+        return SignInCheck(None, reason, throttle.failed(Factor.OTP, key, address=address))
+    throttle.succeeded(Factor.OTP, key)
+    return SignInCheck(account, "ok")
+
+
+def _consume_totp(account: Account, code: str) -> str:
     secret = totp_secret(account)
     if secret is None:
-        return SignInCheck(None, "no_totp")
+        return "no_totp"
     result = totp.verify_code(secret, code, at=clock.now(), last_step=account.totp_last_step)
     if not result.ok or result.step is None:
-        return SignInCheck(None, "replayed_code" if result.replayed else "bad_code")
+        return "replayed_code" if result.replayed else "bad_code"
     consumed = db.session.execute(
         update(Account)
         .where(
@@ -129,5 +147,5 @@ def check_totp(account: Account, code: str) -> SignInCheck:
     )
     db.session.commit()
     if consumed.rowcount != 1:  # type: ignore[attr-defined]
-        return SignInCheck(None, "replayed_code")
-    return SignInCheck(account, "ok")
+        return "replayed_code"
+    return "ok"

@@ -1,5 +1,6 @@
 """The sign-in pages: citizen-ID number and password, then the one-time code when the account
-has TOTP. Every failure shows the same message, so the pages do not reveal who has an account."""
+has TOTP. Every failure shows the same message, so the pages do not reveal who has an account;
+so does every lock-out (they are kept per number typed, known or not)."""
 
 from __future__ import annotations
 
@@ -15,15 +16,16 @@ from idp.accounts.devices import describe_browser, truncate_address
 from idp.accounts.sessions import start_session
 from idp.audit.events import Event
 from idp.audit.ledger import Detail, record
-from idp.authn import policy
+from idp.authn import policy, throttle
 from idp.authn.forms import OtpForm, PasswordForm
+from idp.authn.throttle import Lockout
 from idp.consent.catalogue import satisfies
 from idp.extensions import db
 from idp.models import Account, AuthorizationTransaction, TransactionState
 from idp.oidc.checks import requirements
 from idp.oidc.clients import find_client
 from idp.oidc.transactions import FIRST_PARTY, advance, load_transaction
-from idp.pages import expired_page
+from idp.pages import expired_page, retry_after, retry_placeholders, too_many_failures_page
 from idp.population.citizen_id import is_well_formed
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,16 @@ def N_(message: str) -> str:  # noqa: N802 (the gettext name Babel extracts by d
 METHOD_NAMES = {policy.PWD: "password", policy.OTP: "otp", policy.HWK: "passkey"}
 
 GENERIC_FAILURE = N_("The details you entered are not correct. Check them and try again.")
+LOCKED_OUT = N_(
+    "Too many attempts have failed. For your security, you can try again at %(time)s (%(wait)s)."
+)
+
+
+def _refusal(lockout: Lockout | None) -> tuple[str, int, dict[str, str]]:
+    """The message, status and headers of a refused attempt: a lock-out says until when."""
+    if lockout is None:
+        return _(GENERIC_FAILURE), 401, {}
+    return _(LOCKED_OUT, **retry_placeholders(lockout.until)), 429, retry_after(lockout.until)
 
 
 def _record_sign_in(
@@ -127,12 +139,18 @@ def password(transaction_id: str) -> ResponseReturnValue:
     if transaction is None:
         return expired_page()
     form = PasswordForm()
-    error = None
+    error: str | None = None
+    status = 200
+    headers: dict[str, str] = {}
     if not form.is_submitted():
         # OIDC Core §3.1.2.1 login_hint: pre-fills the number, nothing more.
         form.citizen_id.data = transaction.params.get("login_hint", "")
     if form.validate_on_submit():
-        check = accounts.check_password(form.citizen_id.data.strip(), form.password.data)
+        if blocked := throttle.check_address(request.remote_addr):
+            return too_many_failures_page(blocked.until)
+        check = accounts.check_password(
+            form.citizen_id.data.strip(), form.password.data, address=request.remote_addr
+        )
         if check.account is not None:
             log.info("password accepted tx=%s", transaction.id[:8])
             needed = requirements(transaction.params).acr
@@ -156,17 +174,20 @@ def password(transaction_id: str) -> ResponseReturnValue:
             method="password",
             reason=check.reason,
         )
-        error = _(GENERIC_FAILURE)
+        error, status, headers = _refusal(check.lockout)
     elif form.is_submitted():
-        error = _(GENERIC_FAILURE)
+        error, status = _(GENERIC_FAILURE), 401
     if error:
         # A refused page never carries back a citizen-ID number or a password.
         form.citizen_id.data = form.password.data = ""
     client = find_client(transaction.client_id)
-    status = 200 if error is None else 401
-    return render_template(
-        "signin/password.html", form=form, error=error, client=client, transaction=transaction
-    ), status
+    return (
+        render_template(
+            "signin/password.html", form=form, error=error, client=client, transaction=transaction
+        ),
+        status,
+        headers,
+    )
 
 
 @blueprint.route("/<transaction_id>/otp", methods=["GET", "POST"])
@@ -177,9 +198,13 @@ def otp(transaction_id: str) -> ResponseReturnValue:
     account = db.session.get(Account, transaction.account_id)
     assert account is not None
     form = OtpForm()
-    error = None
+    error: str | None = None
+    status = 200
+    headers: dict[str, str] = {}
     if form.validate_on_submit():
-        check = accounts.check_totp(account, form.otp.data)
+        if blocked := throttle.check_address(request.remote_addr):
+            return too_many_failures_page(blocked.until)
+        check = accounts.check_totp(account, form.otp.data, address=request.remote_addr)
         if check.account is not None:
             # A citizen already signed in (at loa1) who adds the code is stepping up.
             signed_in = current_session()
@@ -199,13 +224,14 @@ def otp(transaction_id: str) -> ResponseReturnValue:
             method="otp",
             reason=check.reason,
         )
-        error = _(GENERIC_FAILURE)
+        error, status, headers = _refusal(check.lockout)
     elif form.is_submitted():
-        error = _(GENERIC_FAILURE)
-    status = 200 if error is None else 401
-    return render_template(
-        "signin/otp.html", form=form, error=error, transaction=transaction
-    ), status
+        error, status = _(GENERIC_FAILURE), 401
+    return (
+        render_template("signin/otp.html", form=form, error=error, transaction=transaction),
+        status,
+        headers,
+    )
 
 
 @blueprint.post("/<transaction_id>/cancel")
