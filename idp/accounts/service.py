@@ -95,13 +95,16 @@ class SignInCheck:
 
 
 def check_password(citizen_id: str, password: str) -> SignInCheck:
-    """Verify a citizen-ID number and password. Unknown numbers cost a full hash too."""
+    """Verify a citizen-ID number and password. Unknown numbers, and accounts without a
+    password (not activated, or reset), cost a full hash too and fail the same way."""
     account = db.session.scalar(
         select(Account).join(Citizen).where(Citizen.citizen_id == citizen_id)
     )
     result = passwords.verify_password(account.password_hash if account else None, password)
     if account is None:
         return SignInCheck(None, "unknown_account")
+    if account.password_hash is None:
+        return SignInCheck(None, "no_password")
     if not result.ok:
         return SignInCheck(None, "bad_password")
     if result.needs_rehash:

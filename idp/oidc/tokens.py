@@ -257,6 +257,28 @@ def revoke_session_tokens(sid: str) -> int:
     return result.rowcount
 
 
+def revoke_account_tokens(account_id: int) -> int:
+    """Revoke every live access and refresh token of the account, offline access included (an
+    officer's reset: the credentials they were issued under may be in other hands); return
+    how many."""
+    now = clock.now()
+    revoked = 0
+    for table in (Token, RefreshToken):
+        result = db.session.execute(
+            update(table)
+            .where(
+                table.account_id == account_id,
+                table.revoked_at.is_(None),
+                table.expires_at > now,
+            )
+            .values(revoked_at=now)
+        )
+        assert isinstance(result, CursorResult)
+        revoked += result.rowcount
+    db.session.commit()
+    return revoked
+
+
 def find_access_token(token: str) -> Token | None:
     return db.session.scalar(select(Token).where(Token.access_token_hash == digest(token)))
 
