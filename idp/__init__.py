@@ -28,6 +28,7 @@ def create_app(environ: Mapping[str, str] | None = None, *, check_schema: bool =
     babel.init_app(app, locale_selector=_select_locale)
 
     from idp import pages
+    from idp.account_portal.views import blueprint as account_blueprint
     from idp.accounts.views import blueprint as activation_blueprint
     from idp.authn.views import blueprint as authn_blueprint
     from idp.consent.views import blueprint as consent_blueprint
@@ -50,6 +51,7 @@ def create_app(environ: Mapping[str, str] | None = None, *, check_schema: bool =
     app.register_blueprint(activation_blueprint)
     if app.config["ENV"] == "development":
         app.register_blueprint(outbox_blueprint)
+    app.register_blueprint(account_blueprint)
     pages.init_app(app)
 
     if check_schema:

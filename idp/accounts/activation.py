@@ -30,12 +30,13 @@ from enum import StrEnum
 from typing import Any
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import CursorResult
 
 from idp import clock
+from idp.accounts.service import personal_data
 from idp.authn import password as passwords
+from idp.authn.password_policy import MESSAGES, check_new_password
 from idp.extensions import db
 from idp.models import Account, ActivationRequest, Citizen
 from idp.notify.messages import Notice
@@ -45,7 +46,6 @@ from idp.population.registry import find_by_citizen_id
 log = logging.getLogger(__name__)
 
 CODE_DIGITS = 8
-MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH = 12, 128
 SEND_WINDOW = timedelta(hours=1)
 # Shapes of the masked contact shown for a request without a code, drawn with about the shares
 # of the registry's (most records have a phone): first digits of Vietnamese mobile numbers,
@@ -77,7 +77,7 @@ class Started:
 @dataclass(frozen=True, slots=True)
 class Completed:
     account: Account | None
-    problems: tuple[str, ...] = ()  # why the password was refused, for the page
+    problems: tuple[str, ...] = ()  # why the password was refused, translated for the page
     expired: bool = False
 
 
@@ -252,27 +252,18 @@ def confirm_code(handle: str | None, code: str) -> CodeCheck:
     return CodeCheck.ACCEPTED
 
 
-def password_problems(password: str) -> tuple[str, ...]:
-    """NIST SP 800-63B §5.1.1.2 (issue 4): at least 12 characters, at most 128, after NFKC."""
-    length = len(passwords.normalise(password))
-    if length < MIN_PASSWORD_LENGTH:
-        return (_("Use at least %(count)d characters.", count=MIN_PASSWORD_LENGTH),)
-    if length > MAX_PASSWORD_LENGTH:
-        return (_("Use at most %(count)d characters.", count=MAX_PASSWORD_LENGTH),)
-    return ()
-
-
 def complete(handle: str | None, password: str, *, language: str) -> Completed:
-    """Set the password of the browser's confirmed request: create the account, or give the
-    existing one (after a reset) its password back, with the same ``subject_key``."""
+    """Set the password of the browser's confirmed request, if the policy accepts it (NIST SP
+    800-63B §5.1.1.2, ``authn/password_policy``): create the account, or give the existing one
+    (after a reset) its password back, with the same ``subject_key``."""
     request = find_request(handle)
     if request is None or request.state != State.CONFIRMED or request.citizen_pk is None:
         return Completed(None, expired=True)
     citizen = db.session.get(Citizen, request.citizen_pk)
     assert citizen is not None
-    problems = password_problems(password)
-    if problems:
-        return Completed(None, problems)
+    verdict = check_new_password(password, personal_data(citizen))
+    if not verdict.ok:
+        return Completed(None, tuple(str(MESSAGES[problem]) for problem in verdict.problems))
     password_hash = passwords.hash_password(password)
     if not _advance(request, State.CONFIRMED, State.DONE):
         return Completed(None, expired=True)

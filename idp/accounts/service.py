@@ -14,6 +14,7 @@ from sqlalchemy import or_, select, update
 from idp import clock
 from idp.authn import password as passwords
 from idp.authn import totp
+from idp.authn.password_policy import PersonalData
 from idp.extensions import db
 from idp.keys.sealing import seal, unseal
 from idp.models import Account, Citizen
@@ -57,6 +58,16 @@ def create_account(
     if secret:
         enrol_totp(account, secret)
     return NewAccount(account, secret)
+
+
+def personal_data(citizen: Citizen) -> PersonalData:
+    """What the citizen's new password must not contain, from their registry record."""
+    return PersonalData(
+        citizen_id=citizen.citizen_id,
+        birth_date=citizen.birth_date,
+        full_name=citizen.full_name,
+        names=(citizen.family_name, citizen.given_name),
+    )
 
 
 def enrol_totp(account: Account, secret: str) -> None:

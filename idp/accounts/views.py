@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 
 from idp.accounts import activation
 from idp.accounts.forms import CodeForm, DetailsForm, NewPasswordForm
+from idp.authn.password_policy import MIN_LENGTH
 from idp.pages import current_locale
 
 blueprint = Blueprint("activation", __name__, url_prefix="/activate")
@@ -91,9 +92,13 @@ def password() -> ResponseReturnValue:
         problems = done.problems
     elif form.is_submitted():
         problems = tuple(str(e) for errors in form.errors.values() for e in errors)
-    return render_template("activate/password.html", form=form, problems=problems), (
-        400 if problems else 200
-    )
+    return render_template(
+        "activate/password.html",
+        form=form,
+        problems=problems,
+        error=bool(problems),
+        minimum=MIN_LENGTH,
+    ), (400 if problems else 200)
 
 
 @blueprint.get("/done")

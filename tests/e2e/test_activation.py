@@ -16,7 +16,7 @@ from tests.e2e.conftest import Demo, run_idp
 
 pytestmark = pytest.mark.e2e
 
-PASSWORD = "một mật khẩu dài cho e2e 2026"
+PASSWORD = "zebra quartz kiwi 2026"
 SANDBOX_IDS = {account.record.citizen_id for account in SANDBOX}
 
 

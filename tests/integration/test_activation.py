@@ -395,6 +395,25 @@ def test_a_short_password_is_refused_and_the_code_stays_confirmed(activating: Ac
     assert activating.set_password().headers["Location"] == "/activate/done"
 
 
+@pytest.mark.parametrize(
+    ("password", "problem"),
+    [
+        ("password123456", "among the most used or leaked"),
+        ("an 087084000999 x", "citizen-ID number, date of birth or name"),
+        ("nguyễn forever 123", "citizen-ID number, date of birth or name"),
+        ("02031984 my birthday", "citizen-ID number, date of birth or name"),
+    ],
+)
+def test_the_password_policy_applies(activating: Activation, password: str, problem: str) -> None:
+    activating.details()
+    activating.enter_code(activating.last_code())
+    refused = activating.set_password(password)
+    assert refused.status_code == 400
+    assert problem in _text(refused)
+    assert password not in _text(refused)
+    assert activating.account() is None
+
+
 def test_the_password_must_be_typed_twice_the_same(activating: Activation) -> None:
     activating.details()
     activating.enter_code(activating.last_code())
