@@ -506,3 +506,20 @@ def test_cleanup_deletes_expired_activation_requests(activating: Activation) -> 
     with activating.app.app_context():
         assert purge_expired().activations == 2
         assert db.session.scalars(select(ActivationRequest)).all() == []
+
+
+def test_the_demo_names_a_citizen_to_activate_and_the_outbox(app_context: Flask) -> None:
+    from idp.sandbox import DemoSetup, activation_example, describe
+
+    make_citizen("001090012345", phone=None, email=None)  # cannot activate online
+    make_citizen("079185004321")
+    make_account("079185004321", with_totp=False)  # active already
+    make_citizen(CITIZEN_ID)
+    example = activation_example()
+    assert example is not None
+    assert example.citizen_id == CITIZEN_ID
+    setup = DemoSetup("client", "secret", "key", "lab-client", "lab-secret")
+    text = describe(setup, "http://localhost:5000", "http://127.0.0.1:5001", example)
+    assert "http://localhost:5000/activate" in text
+    assert f"Nguyễn Văn An, born 02/03/1984, citizen ID {CITIZEN_ID}" in text
+    assert "http://localhost:5000/dev/outbox" in text
