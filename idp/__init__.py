@@ -35,9 +35,12 @@ def create_app(environ: Mapping[str, str] | None = None, *, check_schema: bool =
 
     from idp import pages
     from idp.account_portal import blueprint as account_blueprint
+    from idp.accounts.views import blueprint as activation_blueprint
     from idp.authn.views import blueprint as authn_blueprint
     from idp.consent.register import blueprint as register_blueprint
     from idp.consent.views import blueprint as consent_blueprint
+    from idp.notify import notifier
+    from idp.notify.views import blueprint as outbox_blueprint
     from idp.oidc import server
     from idp.oidc.authorize_views import blueprint as authorize_blueprint
     from idp.oidc.logout_views import blueprint as logout_blueprint
@@ -45,12 +48,16 @@ def create_app(environ: Mapping[str, str] | None = None, *, check_schema: bool =
     from idp.oidc.views import blueprint as oidc_blueprint
 
     server.init_app(app)
+    notifier.init_app(app)
     app.register_blueprint(oidc_blueprint)
     app.register_blueprint(authorize_blueprint)
     app.register_blueprint(logout_blueprint)
     app.register_blueprint(tokens_blueprint)
     app.register_blueprint(authn_blueprint)
     app.register_blueprint(consent_blueprint)
+    app.register_blueprint(activation_blueprint)
+    if app.config["ENV"] == "development":
+        app.register_blueprint(outbox_blueprint)
     app.register_blueprint(account_blueprint)
     app.register_blueprint(register_blueprint)
     pages.init_app(app)

@@ -11,6 +11,7 @@ from sqlalchemy import delete, or_, select
 from idp import clock
 from idp.extensions import db
 from idp.models import (
+    ActivationRequest,
     AuthorizationCode,
     AuthorizationTransaction,
     BrowserSession,
@@ -27,6 +28,7 @@ class Purged:
     codes: int
     sessions: int
     assertions: int
+    activations: int
 
 
 def purge_expired() -> Purged:
@@ -75,6 +77,9 @@ def purge_expired() -> Purged:
     assertions = db.session.execute(
         delete(ClientAssertion).where(ClientAssertion.expires_at <= now)
     )
+    activations = db.session.execute(
+        delete(ActivationRequest).where(ActivationRequest.expires_at <= now)
+    )
     db.session.commit()
     return Purged(
         transactions.rowcount,  # type: ignore[attr-defined]
@@ -82,4 +87,5 @@ def purge_expired() -> Purged:
         codes.rowcount,  # type: ignore[attr-defined]
         sessions.rowcount,  # type: ignore[attr-defined]
         assertions.rowcount,  # type: ignore[attr-defined]
+        activations.rowcount,  # type: ignore[attr-defined]
     )

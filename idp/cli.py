@@ -48,6 +48,9 @@ from idp.oidc.clients import (
 from idp.population.citizen_id import is_well_formed
 from idp.population.cli import population
 
+# How long `idp accounts reset` waits for the portals' back-channel logout deliveries.
+BACKCHANNEL_WAIT_SECONDS = 15
+
 
 def _print_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
@@ -95,8 +98,8 @@ def init() -> None:
 @main.command()
 @with_appcontext
 def cleanup() -> None:
-    """Delete expired transactions, codes, tokens, sessions and client assertions (run it
-    from cron)."""
+    """Delete expired transactions, codes, tokens, sessions, client assertions and activation
+    requests (run it from cron)."""
     from idp.cleanup import purge_expired
 
     purged = purge_expired()
@@ -104,7 +107,7 @@ def cleanup() -> None:
     click.echo(
         f"deleted {purged.transactions} transactions, {purged.codes} codes, "
         f"{purged.tokens} tokens, {purged.sessions} sessions, "
-        f"{purged.assertions} client assertions"
+        f"{purged.assertions} client assertions, {purged.activations} activation requests"
     )
 
 
@@ -184,6 +187,76 @@ def accounts_create(
         click.echo(f"account created for {citizen_id}")
         if created.totp_secret:
             click.echo(f"TOTP: {data['otpauth_uri']}")
+
+
+@accounts.command("reset")
+@click.argument("citizen_id")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def accounts_reset(citizen_id: str, as_json: bool) -> None:
+    """Reset an account (an officer's action): remove its password and TOTP, end its sessions
+    and revoke its tokens. The citizen activates the same account again on the web."""
+    from idp.accounts.officer import reset_account
+
+    try:
+        reset = reset_account(citizen_id)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    for delivery in reset.deliveries:  # back-channel logout notices to the portals
+        delivery.join(timeout=BACKCHANNEL_WAIT_SECONDS)
+    notified = reset.notified.to.masked if reset.notified else None
+    if as_json:
+        _print_json(
+            {
+                "citizen_id": citizen_id,
+                "identity_level": reset.account.identity_level,
+                "sessions_ended": reset.sessions_ended,
+                "tokens_revoked": reset.tokens_revoked,
+                "notified": notified,
+            }
+        )
+        return
+    click.echo(
+        f"account of {citizen_id} reset: {reset.sessions_ended} sessions ended, "
+        f"{reset.tokens_revoked} tokens revoked; the citizen activates it again"
+    )
+    click.echo(_notified_line(notified))
+
+
+@accounts.command("verify-identity")
+@click.argument("citizen_id")
+@click.option("--json", "as_json", is_flag=True)
+@with_appcontext
+def accounts_verify_identity(citizen_id: str, as_json: bool) -> None:
+    """Record that an officer checked the citizen's identity in person: identity level 2."""
+    from idp.accounts.officer import verify_identity
+
+    try:
+        verified = verify_identity(citizen_id)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    notified = verified.notified.to.masked if verified.notified else None
+    if as_json:
+        _print_json(
+            {
+                "citizen_id": citizen_id,
+                "identity_level": verified.account.identity_level,
+                "changed": verified.changed,
+                "notified": notified,
+            }
+        )
+        return
+    if not verified.changed:
+        click.echo(f"account of {citizen_id} was at identity level 2 already")
+        return
+    click.echo(f"account of {citizen_id} is now at identity level 2")
+    click.echo(_notified_line(notified))
+
+
+def _notified_line(masked: str | None) -> str:
+    if masked is None:
+        return "no phone or e-mail address on the registry record: tell the citizen in person"
+    return f"notice sent to {masked}"
 
 
 @main.group()
@@ -429,7 +502,8 @@ def demo(portal_port: int) -> None:
     ensure_keys()
     portal_url = f"http://127.0.0.1:{portal_port}"
     setup = sandbox.prepare(portal_url)
-    click.echo(sandbox.describe(setup, current_app.config["ISSUER"], portal_url))
+    example = sandbox.activation_example()
+    click.echo(sandbox.describe(setup, current_app.config["ISSUER"], portal_url, example))
     env = {**os.environ, **setup.portal_environ(current_app.config["ISSUER"], portal_url)}
     processes = [
         subprocess.Popen(gunicorn_command("idp.wsgi:app", "127.0.0.1", idp_port, 2)),  # noqa: S603

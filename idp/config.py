@@ -92,6 +92,19 @@ SETTINGS: tuple[Setting, ...] = (
         "IDP_ADDRESS_FAILURE_WINDOW after which that address is refused",
     ),
     Setting("ADDRESS_FAILURE_WINDOW", 600, "seconds over which IDP_ADDRESS_FAILURE_LIMIT counts"),
+    Setting(
+        "NOTIFIER",
+        "idp.notify.outbox:OutboxNotifier",
+        "`module:Class` that sends messages to citizens (SMS or e-mail gateway); the default "
+        "keeps them in the outbox table for development, and production requires it to be set",
+    ),
+    Setting("ACTIVATION_CODE_LIFETIME", 600, "seconds an activation code can be entered"),
+    Setting("ACTIVATION_CODE_ATTEMPTS", 5, "tries to enter one activation code, right or wrong"),
+    Setting(
+        "ACTIVATION_SENDS_PER_HOUR",
+        5,
+        "activation codes and notices sent to one citizen's registry contact per hour at most",
+    ),
 )
 
 SECRETS_FILE = "secrets.json"
@@ -161,6 +174,11 @@ def load(instance_path: Path, environ: Mapping[str, str] = os.environ) -> dict[s
             raise ConfigurationError(f"{names} must be set when IDP_ENV=production")
         if not values["DATABASE_URL"]:
             raise ConfigurationError("IDP_DATABASE_URL must be set when IDP_ENV=production")
+        if not environ.get("IDP_NOTIFIER"):
+            # The default keeps activation codes in a table instead of sending them.
+            raise ConfigurationError(
+                "IDP_NOTIFIER must be set when IDP_ENV=production (an SMS or e-mail gateway)"
+            )
     elif missing:
         generated = _development_secrets(instance_path)
         for name in missing:

@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from idp.accounts.service import create_account, enrol_totp
 from idp.consent.purposes import Purpose
@@ -284,7 +284,18 @@ def _demo_portal(portal_url: str) -> DemoSetup:
     return setup
 
 
-def describe(setup: DemoSetup, issuer: str, portal_url: str) -> str:
+def activation_example() -> Citizen | None:
+    """A registered citizen without an account yet, who can activate one (first by number)."""
+    return db.session.scalar(
+        select(Citizen)
+        .outerjoin(Account, Account.citizen_pk == Citizen.id)
+        .where(Account.id.is_(None), or_(Citizen.phone.is_not(None), Citizen.email.is_not(None)))
+        .order_by(Citizen.citizen_id)
+        .limit(1)
+    )
+
+
+def describe(setup: DemoSetup, issuer: str, portal_url: str, example: Citizen | None) -> str:
     lines = [
         "",
         f"  Demo portal:  {portal_url}/   (open this, click “Sign in with e-ID”)",
@@ -297,5 +308,16 @@ def describe(setup: DemoSetup, issuer: str, portal_url: str) -> str:
     for sandbox in SANDBOX:
         secret = sandbox.totp_secret or "— (password only: loa1)"
         lines.append(f"  {sandbox.record.citizen_id}   {sandbox.password:<18}  {secret}")
-    lines += ["", "  Press Ctrl+C to stop.", ""]
+    lines += ["", f"  Activate an e-ID account: {issuer}/activate"]
+    if example is not None:
+        lines.append(
+            f"    for example as {example.full_name}, born {example.birth_date:%d/%m/%Y}, "
+            f"citizen ID {example.citizen_id} (`idp population list` shows others)"
+        )
+    lines += [
+        f"  Activation codes and notices (the outbox): {issuer}/dev/outbox",
+        "",
+        "  Press Ctrl+C to stop.",
+        "",
+    ]
     return "\n".join(lines)

@@ -15,7 +15,7 @@ from idp.consent.catalogue import SCOPES
 from idp.consent.purposes import LEGAL_BASES, read_purposes
 from idp.consent.service import consents_of, revoke_consent
 from idp.oidc.clients import find_client
-from idp.oidc.tokens import revoke_grant_tokens
+from idp.oidc.tokens import revoke_account_tokens
 from idp.pages import current_locale
 
 
@@ -56,7 +56,7 @@ def revoke(client_id: str) -> ResponseReturnValue:
         abort(400)
     withdrawn = revoke_consent(g.account.id, client_id)
     if withdrawn is not None:
-        revoke_grant_tokens(g.account.id, client_id)
+        revoke_account_tokens(g.account.id, client_id)
         record(
             Event.CONSENT_REVOKED,
             account_id=g.account.id,

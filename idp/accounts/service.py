@@ -14,6 +14,7 @@ from sqlalchemy import or_, select, update
 from idp import clock
 from idp.authn import password as passwords
 from idp.authn import throttle, totp
+from idp.authn.password_policy import PersonalData
 from idp.authn.throttle import Factor, Lockout
 from idp.extensions import db
 from idp.keys.sealing import seal, unseal
@@ -60,6 +61,16 @@ def create_account(
     return NewAccount(account, secret)
 
 
+def personal_data(citizen: Citizen) -> PersonalData:
+    """What the citizen's new password must not contain, from their registry record."""
+    return PersonalData(
+        citizen_id=citizen.citizen_id,
+        birth_date=citizen.birth_date,
+        full_name=citizen.full_name,
+        names=(citizen.family_name, citizen.given_name),
+    )
+
+
 def enrol_totp(account: Account, secret: str) -> None:
     """Store ``secret`` sealed with the key-encryption key, bound to this account."""
     account.totp_secret_sealed = seal(
@@ -98,7 +109,8 @@ class SignInCheck:
 
 def check_password(citizen_id: str, password: str, *, address: str | None) -> SignInCheck:
     """Verify a citizen-ID number and password, throttled per number (typed, so unknown numbers
-    count like known ones) and per client ``address``. Unknown numbers cost a full hash too."""
+    count like known ones) and per client ``address``. Unknown numbers, and accounts without
+    a password (not activated, or reset), cost a full hash too and fail the same way."""
     key = throttle.key_for_citizen_id(citizen_id)
     # As warehouse's check_password: the lock-out is checked before any hashing.
     if lockout := throttle.check(Factor.PASSWORD, key):
@@ -107,9 +119,16 @@ def check_password(citizen_id: str, password: str, *, address: str | None) -> Si
         select(Account).join(Citizen).where(Citizen.citizen_id == citizen_id)
     )
     result = passwords.verify_password(account.password_hash if account else None, password)
-    if account is None or not result.ok:
+    if account is None or account.password_hash is None or not result.ok:
         lockout = throttle.failed(Factor.PASSWORD, key, address=address)
-        return SignInCheck(None, "unknown_account" if account is None else "bad_password", lockout)
+        reason = (
+            "unknown_account"
+            if account is None
+            else "no_password"
+            if account.password_hash is None
+            else "bad_password"
+        )
+        return SignInCheck(None, reason, lockout)
     throttle.succeeded(Factor.PASSWORD, key)
     if result.needs_rehash:
         account.password_hash = passwords.hash_password(password)

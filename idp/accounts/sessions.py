@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, and_, select, update
 
 from idp import clock
 from idp.extensions import db
@@ -47,25 +47,38 @@ def start_session(
     return token, row
 
 
+def _live(now: datetime) -> ColumnElement[bool]:
+    """Not ended, within the absolute lifetime, and used within the idle lifetime."""
+    idle = timedelta(seconds=current_app.config["SESSION_IDLE_LIFETIME"])
+    return and_(
+        BrowserSession.ended_at.is_(None),
+        BrowserSession.expires_at > now,
+        BrowserSession.last_seen_at > now - idle,
+    )
+
+
 def find_session(token: str | None) -> BrowserSession | None:
-    """The live session behind a cookie token: not ended, within its absolute lifetime, and
-    used within the idle lifetime. Finding it counts as a use."""
+    """The live session behind a cookie token. Finding it counts as a use."""
     if not token:
         return None
     now = clock.now()
-    idle = timedelta(seconds=current_app.config["SESSION_IDLE_LIFETIME"])
     session = db.session.scalar(
-        select(BrowserSession).where(
-            BrowserSession.id == _digest(token),
-            BrowserSession.ended_at.is_(None),
-            BrowserSession.expires_at > now,
-            BrowserSession.last_seen_at > now - idle,
-        )
+        select(BrowserSession).where(BrowserSession.id == _digest(token), _live(now))
     )
     if session is not None and now - session.last_seen_at >= TOUCH_INTERVAL:
         session.last_seen_at = now
         db.session.commit()
     return session
+
+
+def live_sessions(account_id: int) -> list[BrowserSession]:
+    """The account's live sessions, in every browser, newest first."""
+    query = (
+        select(BrowserSession)
+        .where(BrowserSession.account_id == account_id, _live(clock.now()))
+        .order_by(BrowserSession.auth_time.desc())
+    )
+    return list(db.session.scalars(query))
 
 
 def end_session(session: BrowserSession) -> bool:
@@ -77,22 +90,3 @@ def end_session(session: BrowserSession) -> bool:
     )
     db.session.commit()
     return bool(ended.rowcount == 1)  # type: ignore[attr-defined]
-
-
-def live_sessions(account_id: int) -> list[BrowserSession]:
-    """The account's sessions that have not ended, newest first (as ``find_session`` counts
-    them: within the absolute and the idle lifetime)."""
-    now = clock.now()
-    idle = timedelta(seconds=current_app.config["SESSION_IDLE_LIFETIME"])
-    return list(
-        db.session.scalars(
-            select(BrowserSession)
-            .where(
-                BrowserSession.account_id == account_id,
-                BrowserSession.ended_at.is_(None),
-                BrowserSession.expires_at > now,
-                BrowserSession.last_seen_at > now - idle,
-            )
-            .order_by(BrowserSession.auth_time.desc())
-        )
-    )

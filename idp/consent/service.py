@@ -51,7 +51,7 @@ def record_consent(
 def revoke_consent(account_id: int, client_id: str) -> list[str] | None:
     """Withdraw everything the citizen allowed the portal (Decree 13/2023/ND-CP Art. 12: as
     easy as giving it); return the scopes withdrawn, None when there was nothing to withdraw.
-    The caller revokes the tokens issued under it (``oidc.tokens.revoke_grant_tokens``)."""
+    The caller revokes the tokens issued under it (``oidc.tokens.revoke_account_tokens``)."""
     consent = _consent(account_id, client_id)
     if consent is None or consent.revoked_at is not None:
         return None

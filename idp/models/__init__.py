@@ -1,11 +1,12 @@
 """All models, imported here so that metadata (and Alembic) sees every table."""
 
-from idp.models.accounts import Account, BrowserSession
+from idp.models.accounts import Account, ActivationRequest, BrowserSession
 from idp.models.audit import AuditEntry, AuditHead
 from idp.models.base import Base
 from idp.models.clients import Client
 from idp.models.consent import Consent
 from idp.models.keys import SigningKey
+from idp.models.notify import OutboxMessage
 from idp.models.oidc import AuthorizationCode, AuthorizationTransaction, TransactionState
 from idp.models.population import (
     Citizen,
@@ -20,6 +21,7 @@ from idp.models.tokens import ClientAssertion, RefreshToken, Token
 
 __all__ = [
     "Account",
+    "ActivationRequest",
     "AuditEntry",
     "AuditHead",
     "AuthorizationCode",
@@ -33,6 +35,7 @@ __all__ = [
     "DrivingLicense",
     "EducationCredential",
     "HealthInsurance",
+    "OutboxMessage",
     "RefreshToken",
     "SigningKey",
     "SocialInsurance",

@@ -18,14 +18,39 @@ class Account(Base):
     citizen_pk: Mapped[int] = mapped_column(ForeignKey("citizen.id"), unique=True)
     # Random, stable, never derived from the citizen-ID number: the root of every `sub`.
     subject_key: Mapped[str] = mapped_column(String(43), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(200))
+    # None until the citizen activates the account, and again after an officer's reset: an
+    # account without a password cannot sign in.
+    password_hash: Mapped[str | None] = mapped_column(String(200))
     totp_secret_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     # RFC 6238 time step of the last accepted code; a code of that step or earlier is refused.
     totp_last_step: Mapped[int | None]
     identity_level: Mapped[int] = mapped_column(default=1)
+    # The language the citizen's notices are written in (the pages' language at activation).
+    language: Mapped[str] = mapped_column(String(2), default="vi", server_default="vi")
     created_at: Mapped[datetime]
 
     citizen: Mapped[Citizen] = relationship(lazy="joined")
+
+
+class ActivationRequest(Base):
+    """One request for an activation code, from the browser holding the handle whose SHA-256 is
+    ``id``. A request whose details did not match the registry (or whose citizen is already
+    active) has no code and no ``citizen_pk``, and fails at the code step like a wrong code."""
+
+    __tablename__ = "activation_request"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    citizen_pk: Mapped[int | None] = mapped_column(
+        ForeignKey("citizen.id", ondelete="CASCADE"), index=True
+    )
+    # HMAC-SHA256 of the code under a key derived from IDP_SECRET_KEY, bound to ``id``.
+    code_digest: Mapped[str | None] = mapped_column(String(64))
+    # Where the page says the code went, already masked (``09•••••123``).
+    masked_contact: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))  # pending | confirmed | done | replaced
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class BrowserSession(Base):

@@ -257,21 +257,29 @@ def revoke_session_tokens(sid: str) -> int:
     return result.rowcount
 
 
-def revoke_grant_tokens(account_id: int, client_id: str) -> None:
-    """Revoke every access and refresh token the portal holds for the citizen: their consent
-    was withdrawn, so introspection, userinfo and refresh refuse them at once."""
+def revoke_account_tokens(account_id: int, client_id: str | None = None) -> int:
+    """Revoke every live access and refresh token of the account, offline access included, or
+    only those ``client_id`` holds; return how many. An officer's reset revokes them all (the
+    credentials they were issued under may be in other hands); a withdrawn consent, the
+    portal's (introspection, userinfo and refresh refuse them at once)."""
     now = clock.now()
+    revoked = 0
     for table in (Token, RefreshToken):
-        db.session.execute(
+        held = (table.client_id == client_id,) if client_id is not None else ()
+        result = db.session.execute(
             update(table)
             .where(
                 table.account_id == account_id,
-                table.client_id == client_id,
+                *held,
                 table.revoked_at.is_(None),
+                table.expires_at > now,
             )
             .values(revoked_at=now)
         )
+        assert isinstance(result, CursorResult)
+        revoked += result.rowcount
     db.session.commit()
+    return revoked
 
 
 def find_access_token(token: str) -> Token | None:

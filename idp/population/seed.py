@@ -280,7 +280,8 @@ def _with_linked_records(person: Identity, rng: random.Random, today: date) -> C
         locality=person.locality,
         region=person.region,
         country="VN",
-        phone=phone if rng.random() < 0.85 else None,
+        # Everyone can activate an e-ID account online: a phone or an e-mail address or both.
+        phone=phone if rng.random() < 0.85 or email is None else None,
         email=email,
         health_insurance=health,
         social_insurance=social,

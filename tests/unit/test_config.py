@@ -51,6 +51,17 @@ def test_production_refuses_generated_secrets(tmp_path: Path, missing: str) -> N
     assert not (tmp_path / "secrets.json").exists()
 
 
+def test_production_refuses_the_development_notifier_by_default(tmp_path: Path) -> None:
+    environ = {
+        "IDP_ENV": "production",
+        "IDP_ISSUER": "https://id.example.vn",
+        "IDP_DATABASE_URL": "postgresql+psycopg://x/y",
+        **SECRETS,
+    }
+    with pytest.raises(ConfigurationError, match="IDP_NOTIFIER must be set"):
+        load(tmp_path, environ)
+
+
 def test_production_with_everything_set_starts(tmp_path: Path) -> None:
     config = load(
         tmp_path,
@@ -58,6 +69,7 @@ def test_production_with_everything_set_starts(tmp_path: Path) -> None:
             "IDP_ENV": "production",
             "IDP_ISSUER": "https://id.example.vn/",
             "IDP_DATABASE_URL": "postgresql+psycopg://x/y",
+            "IDP_NOTIFIER": "gateway.sms:Notifier",
             **SECRETS,
         },
     )

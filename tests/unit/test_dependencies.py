@@ -15,6 +15,8 @@ ALLOWED = {
     "population": {"idp.models", "idp.extensions", "idp.clock"},
     "keys": {"idp.models", "idp.extensions", "idp.clock"},
     "audit": {"idp.models", "idp.extensions", "idp.clock"},
+    # Anything may notify a citizen, so the notifier depends on almost nothing.
+    "notify": {"idp.models", "idp.extensions", "idp.clock", "idp.config", "idp.population"},
     "consent": {
         "idp.models",
         "idp.extensions",

@@ -64,3 +64,8 @@ def test_a_mix_of_linked_records(sample: list[CitizenRecord]) -> None:
     assert {r.gender for r in sample} == {"male", "female"}
     assert share([r.family_name == "Nguyễn" for r in sample]) > 0.25
     assert len({r.region for r in sample}) > 50
+
+
+def test_everyone_has_a_phone_or_an_email_to_activate_with(sample: list[CitizenRecord]) -> None:
+    assert all(record.phone or record.email for record in sample)
+    assert 0.8 < sum(record.phone is not None for record in sample) / len(sample) < 1
