@@ -4,7 +4,7 @@ Each page module adds its routes to the one ``account`` blueprint; importing the
 what registers them.
 """
 
-from idp.account_portal import services, sessions
+from idp.account_portal import history, services, sessions
 from idp.account_portal.views import blueprint
 
-__all__ = ["blueprint", "services", "sessions"]
+__all__ = ["blueprint", "history", "services", "sessions"]

@@ -22,6 +22,9 @@ class Event(StrEnum):
     STEPUP_SUCCESS = "citizen:stepup:success"
     """A signed-in citizen added the missing factor for a portal that needs more: as
     ``SIGNIN_SUCCESS``."""
+    SIGNIN_DISOWNED = "citizen:signin:disowned"
+    """The citizen said a sign-in was not theirs ("this wasn't me"): every session ended,
+    ``sessions`` (how many)."""
     SESSION_ENDED = "citizen:session:ended"
     """The citizen signed out (RP-initiated logout): ``sid``, ``revoked_tokens`` (how many access
     tokens of the session were revoked)."""

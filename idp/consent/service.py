@@ -11,14 +11,14 @@ from idp.extensions import db
 from idp.models import Client, Consent
 
 
-def _consent(account_id: int, client_id: str) -> Consent | None:
+def find_consent(account_id: int, client_id: str) -> Consent | None:
     return db.session.scalar(
         select(Consent).where(Consent.account_id == account_id, Consent.client_id == client_id)
     )
 
 
 def granted_scopes(account_id: int, client_id: str) -> frozenset[str]:
-    consent = _consent(account_id, client_id)
+    consent = find_consent(account_id, client_id)
     return frozenset(consent.scopes) if consent else frozenset()
 
 
@@ -33,7 +33,7 @@ def record_consent(
     are granted and the rest are not; scopes granted before and not asked now stay granted.
     Returns the scopes now granted. Each keeps the purpose the page showed."""
     now = clock.now()
-    consent = _consent(account_id, client.client_id)
+    consent = find_consent(account_id, client.client_id)
     if consent is None:
         consent = Consent(account_id=account_id, client_id=client.client_id, scopes=[], purposes={})
         db.session.add(consent)
@@ -52,7 +52,7 @@ def revoke_consent(account_id: int, client_id: str) -> list[str] | None:
     """Withdraw everything the citizen allowed the portal (Decree 13/2023/ND-CP Art. 12: as
     easy as giving it); return the scopes withdrawn, None when there was nothing to withdraw.
     The caller revokes the tokens issued under it (``oidc.tokens.revoke_account_tokens``)."""
-    consent = _consent(account_id, client_id)
+    consent = find_consent(account_id, client_id)
     if consent is None or consent.revoked_at is not None:
         return None
     withdrawn = list(consent.scopes)

@@ -24,3 +24,7 @@ class Consent(Base):
     updated_at: Mapped[datetime]  # the last change of scopes
     # Revoking empties ``scopes`` and revokes every token issued to the portal for the citizen.
     revoked_at: Mapped[datetime | None]
+    # Release notices (consent/releases): the scopes the citizen has been told this portal
+    # received, and when they were last told of a sensitive one.
+    notified_scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    sensitive_notified_at: Mapped[datetime | None]

@@ -28,6 +28,9 @@ class Notice(StrEnum):
     ACCOUNT_RESET = "account_reset"
     #: An officer verified the citizen's identity in person: identity level 2.
     IDENTITY_VERIFIED = "identity_verified"
+    #: A portal received data it had not received before, or sensitive data (values: portal,
+    #: items, url of the access history).
+    DATA_RELEASED = "data_released"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +74,13 @@ TEMPLATES: dict[Notice, Template] = {
         _l(
             "An officer verified your identity in person: your e-ID account is now at identity "
             "level 2."
+        ),
+    ),
+    Notice.DATA_RELEASED: Template(
+        _l("%(portal)s received your data"),
+        _l(
+            "%(portal)s received through your e-ID: %(items)s. See every release of your data, "
+            "and withdraw your consent, at %(url)s"
         ),
     ),
 }

@@ -37,8 +37,8 @@ from sqlalchemy import select, update
 
 from idp import clock
 from idp.audit.events import Event
-from idp.audit.ledger import record
 from idp.consent.catalogue import SCOPES, claims_for
+from idp.consent.releases import record_release
 from idp.extensions import db
 from idp.keys.store import active_key, signing_key_set
 from idp.models import Account, AuthorizationCode, BrowserSession, Token
@@ -364,18 +364,15 @@ class IdToken(OpenIDCode):
         carries, and references (digest, ``jti``) by which the portal's tokens can be matched."""
         token: dict[str, Any] = super().process_token(grant, response)
         if "id_token" in token:
-            carried = _payload(token["id_token"]).keys() & claims_for(SCOPES)
-            record(
+            record_release(
                 Event.CLAIMS_RELEASE_TOKEN,
-                account_id=grant.request.user.id,
-                client_id=grant.request.client.get_client_id(),
-                details={
-                    "claims": sorted(carried),
-                    "scopes": token["scope"].split(),
-                    "grant": grant.GRANT_TYPE,
-                    "id_token": digest(token["id_token"]),
-                    "access_token_jti": _payload(token["access_token"])["jti"],
-                },
+                account=grant.request.user,
+                client=grant.request.client.row,
+                claims=_payload(token["id_token"]).keys() & claims_for(SCOPES),
+                scopes=token["scope"].split(),
+                grant=grant.GRANT_TYPE,
+                id_token=digest(token["id_token"]),
+                access_token_jti=_payload(token["access_token"])["jti"],
             )
         return token
 

@@ -13,8 +13,8 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from idp.audit.events import Event
-from idp.audit.ledger import record
 from idp.consent.catalogue import claims_for
+from idp.consent.releases import record_release
 from idp.extensions import csrf, db
 from idp.keys.store import jwks
 from idp.models import Account
@@ -99,10 +99,12 @@ def userinfo() -> ResponseReturnValue:
     }
     scopes = issued.scope.split()
     claims.update(project_claims(account.citizen, claims_for(scopes)))
-    record(
+    record_release(
         Event.CLAIMS_RELEASE_USERINFO,
-        account_id=account.id,
-        client_id=client.client_id,
-        details={"claims": sorted(claims), "scopes": scopes, "access_token_jti": issued.jti},
+        account=account,
+        client=client,
+        claims=claims,
+        scopes=scopes,
+        access_token_jti=issued.jti,
     )
     return _json(claims)

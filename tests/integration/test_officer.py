@@ -67,7 +67,7 @@ def test_reset_removes_credentials_ends_sessions_and_revokes_tokens(
         assert all(s.ended_at for s in db.session.scalars(select(BrowserSession)))
         assert all(t.revoked_at for t in db.session.scalars(select(Token)))
         assert all(t.revoked_at for t in db.session.scalars(select(RefreshToken)))
-        assert check_password(CITIZEN_ID, PASSWORD).reason == "no_password"
+        assert check_password(CITIZEN_ID, PASSWORD, address=None).reason == "no_password"
         [notice] = recent_messages()
         assert notice.kind == "account_reset"
         assert notice.language == "vi"

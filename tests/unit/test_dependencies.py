@@ -23,6 +23,7 @@ ALLOWED = {
         "idp.clock",
         "idp.accounts",
         "idp.audit",
+        "idp.notify",
         "idp.oidc",
         "idp.pages",
     },
