@@ -17,6 +17,7 @@ from idp.models import (
     ClientAssertion,
     RefreshToken,
     Token,
+    WebAuthnChallenge,
 )
 
 
@@ -27,6 +28,7 @@ class Purged:
     codes: int
     sessions: int
     assertions: int
+    challenges: int
 
 
 def purge_expired() -> Purged:
@@ -34,7 +36,8 @@ def purge_expired() -> Purged:
     lives, so that a late replay can still revoke that token (RFC 6749 §4.1.2), and while its
     session lives, so that logging out still notifies its portal; the tokens of a
     refresh-token family all share its expiry, so a rotated token stays as long as reusing it
-    must revoke the family (RFC 9700 §4.14.2). ``tokens`` counts access and refresh tokens."""
+    must revoke the family (RFC 9700 §4.14.2). ``tokens`` counts access and refresh tokens;
+    ``challenges`` are passkey challenges that were never answered."""
     now = clock.now()
     idle = timedelta(seconds=current_app.config["SESSION_IDLE_LIFETIME"])
     transactions = db.session.execute(
@@ -75,6 +78,9 @@ def purge_expired() -> Purged:
     assertions = db.session.execute(
         delete(ClientAssertion).where(ClientAssertion.expires_at <= now)
     )
+    challenges = db.session.execute(
+        delete(WebAuthnChallenge).where(WebAuthnChallenge.expires_at <= now)
+    )
     db.session.commit()
     return Purged(
         transactions.rowcount,  # type: ignore[attr-defined]
@@ -82,4 +88,5 @@ def purge_expired() -> Purged:
         codes.rowcount,  # type: ignore[attr-defined]
         sessions.rowcount,  # type: ignore[attr-defined]
         assertions.rowcount,  # type: ignore[attr-defined]
+        challenges.rowcount,  # type: ignore[attr-defined]
     )

@@ -61,15 +61,15 @@ def init() -> None:
 @main.command()
 @with_appcontext
 def cleanup() -> None:
-    """Delete expired transactions, codes, tokens, sessions and client assertions (run it
-    from cron)."""
+    """Delete expired transactions, codes, tokens, sessions, client assertions and passkey
+    challenges (run it from cron)."""
     from idp.cleanup import purge_expired
 
     purged = purge_expired()
     click.echo(
         f"deleted {purged.transactions} transactions, {purged.codes} codes, "
         f"{purged.tokens} tokens, {purged.sessions} sessions, "
-        f"{purged.assertions} client assertions"
+        f"{purged.assertions} client assertions, {purged.challenges} passkey challenges"
     )
 
 

@@ -56,6 +56,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SESSION_LIFETIME", 43200, "seconds a sign-in at the provider lasts at most"),
     Setting("SESSION_IDLE_LIFETIME", 900, "seconds without use after which a sign-in ends"),
     Setting("TRANSACTION_LIFETIME", 900, "seconds a citizen has to finish signing in"),
+    Setting(
+        "WEBAUTHN_CHALLENGE_LIFETIME",
+        300,
+        "seconds a passkey challenge stays usable (and the browser's timeout for the ceremony)",
+    ),
     Setting("DEFAULT_LOCALE", "vi", "language of the pages when the browser states none"),
 )
 

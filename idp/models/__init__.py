@@ -6,6 +6,7 @@ from idp.models.clients import Client
 from idp.models.consent import Consent
 from idp.models.keys import SigningKey
 from idp.models.oidc import AuthorizationCode, AuthorizationTransaction, TransactionState
+from idp.models.passkeys import ChallengePurpose, Passkey, WebAuthnChallenge
 from idp.models.population import (
     Citizen,
     DrivingLicense,
@@ -23,6 +24,7 @@ __all__ = [
     "AuthorizationTransaction",
     "Base",
     "BrowserSession",
+    "ChallengePurpose",
     "Citizen",
     "Client",
     "ClientAssertion",
@@ -30,6 +32,7 @@ __all__ = [
     "DrivingLicense",
     "EducationCredential",
     "HealthInsurance",
+    "Passkey",
     "RefreshToken",
     "SigningKey",
     "SocialInsurance",
@@ -37,4 +40,5 @@ __all__ = [
     "TransactionState",
     "Vaccination",
     "Vehicle",
+    "WebAuthnChallenge",
 ]

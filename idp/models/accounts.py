@@ -23,6 +23,9 @@ class Account(Base):
     # RFC 6238 time step of the last accepted code; a code of that step or earlier is refused.
     totp_last_step: Mapped[int | None]
     identity_level: Mapped[int] = mapped_column(default=1)
+    # WebAuthn L3 §5.4.3 user.id of the account's passkeys: random, so it says nothing about
+    # the citizen (§14.6.1); made with the first passkey.
+    passkey_user_handle: Mapped[bytes | None] = mapped_column(LargeBinary(64), unique=True)
     created_at: Mapped[datetime]
 
     citizen: Mapped[Citizen] = relationship(lazy="joined")
