@@ -1,14 +1,18 @@
-"""The sign-in pages: citizen-ID number and password, then the one-time code when the account
-has TOTP. Every failure shows the same message, so the pages do not reveal who has an account."""
+"""The sign-in pages: citizen-ID number and password, then the second factor (a one-time code or
+a passkey) when the portal needs it; or a passkey alone. Every failure shows the same message, so
+the pages do not reveal who has an account."""
 
 from __future__ import annotations
 
+import json
 import logging
+from typing import Any
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from idp.accounts import passkeys
 from idp.accounts import service as accounts
 from idp.accounts.browser import browser_binding, remember_sign_in
 from idp.accounts.sessions import start_session
@@ -31,6 +35,13 @@ def N_(message: str) -> str:  # noqa: N802 (the gettext name Babel extracts by d
 
 
 GENERIC_FAILURE = N_("The details you entered are not correct. Check them and try again.")
+PASSKEY_FAILURE = N_("This passkey could not be used. Try again, or sign in another way.")
+PASSKEY_SUSPENDED = N_(
+    "This passkey has been suspended because it may have been copied. Sign in another way, "
+    "then check the passkeys in your account."
+)
+# A registration or assertion is a few kilobytes; anything much larger is not one.
+MAX_CREDENTIAL_JSON = 64 * 1024
 
 
 def _finish_sign_in(
@@ -96,6 +107,12 @@ def password(transaction_id: str) -> ResponseReturnValue:
         error = _(GENERIC_FAILURE)
     elif form.is_submitted():
         error = _(GENERIC_FAILURE)
+    return _password_page(transaction, form, error)
+
+
+def _password_page(
+    transaction: AuthorizationTransaction, form: PasswordForm, error: str | None
+) -> ResponseReturnValue:
     if error:
         # A refused page never carries back a citizen-ID number or a password.
         form.citizen_id.data = form.password.data = ""
@@ -125,10 +142,107 @@ def otp(transaction_id: str) -> ResponseReturnValue:
         error = _(GENERIC_FAILURE)
     elif form.is_submitted():
         error = _(GENERIC_FAILURE)
+    return _second_factor_page(transaction, account, form, error)
+
+
+def _second_factor_page(
+    transaction: AuthorizationTransaction, account: Account, form: OtpForm, error: str | None
+) -> ResponseReturnValue:
     status = 200 if error is None else 401
     return render_template(
-        "signin/otp.html", form=form, error=error, transaction=transaction
+        "signin/otp.html",
+        form=form,
+        error=error,
+        transaction=transaction,
+        has_totp=account.totp_secret_sealed is not None,
+        has_passkeys=passkeys.has_passkeys(account.id),
     ), status
+
+
+def _second_factor_account(transaction: AuthorizationTransaction) -> Account | None:
+    """The account that gave its password in this authorization, when a passkey is its second
+    factor; None when the passkey is the only one."""
+    if transaction.state is TransactionState.LOGIN or transaction.account_id is None:
+        return None
+    return db.session.get(Account, transaction.account_id)
+
+
+def _passkey_amr(signed_in: passkeys.PasskeySignIn) -> list[str]:
+    # RFC 8176 §2: a device-bound passkey is a hardware-secured key (hwk); a synced one, which
+    # the authenticator may copy to the citizen's other devices, is a software-secured key
+    # (swk). The authenticator always tests the citizen's presence (user).
+    return ["swk" if signed_in.backup_eligible else "hwk", "user"]
+
+
+@blueprint.post("/<transaction_id>/passkey/options")
+def passkey_options(transaction_id: str) -> ResponseReturnValue:
+    """``navigator.credentials.get()`` options for this authorization, as JSON; the CSRF
+    token comes in the ``X-CSRFToken`` header."""
+    transaction = load_transaction(
+        transaction_id, browser_binding(), TransactionState.LOGIN, TransactionState.OTP
+    )
+    if transaction is None:
+        return jsonify(error=_("This sign-in has expired")), 400
+    return jsonify(
+        passkeys.sign_in_options(
+            binding=browser_binding(),
+            transaction_id=transaction.id,
+            account=_second_factor_account(transaction),
+        )
+    )
+
+
+def _posted_credential() -> dict[str, Any] | None:
+    raw = request.form.get("credential", "")
+    if not raw or len(raw) > MAX_CREDENTIAL_JSON:
+        return None
+    try:
+        credential = json.loads(raw)
+    except ValueError:
+        return None
+    return credential if isinstance(credential, dict) else None
+
+
+@blueprint.post("/<transaction_id>/passkey")
+def passkey(transaction_id: str) -> ResponseReturnValue:
+    """The passkey's answer, posted by passkeys.js as a form: alone on the password page, or
+    as the second factor after the password."""
+    transaction = load_transaction(
+        transaction_id, browser_binding(), TransactionState.LOGIN, TransactionState.OTP
+    )
+    if transaction is None:
+        return expired_page()
+    account = _second_factor_account(transaction)
+    if transaction.state is TransactionState.OTP and account is None:
+        return expired_page()
+    error = _(PASSKEY_FAILURE)
+    credential = _posted_credential()
+    if credential is not None:
+        try:
+            signed_in = passkeys.authenticate(
+                credential,
+                binding=browser_binding(),
+                transaction_id=transaction.id,
+                account=account,
+            )
+        except passkeys.PasskeyError as refused:
+            log.info("passkey refused tx=%s reason=%s", transaction.id[:8], refused.reason)
+            if refused.reason in ("suspended", "counter_regressed"):
+                error = _(PASSKEY_SUSPENDED)
+        else:
+            log.info("passkey accepted tx=%s", transaction.id[:8])
+            amr = _passkey_amr(signed_in)
+            if account is None:
+                # The passkey alone, user verified (WebAuthn L3 §7.2): two factors in one.
+                acr, amr = "loa2", [*amr, "mfa"]
+            else:
+                acr, amr = "loa2", ["pwd", *amr, "mfa"]
+            return _finish_sign_in(
+                transaction, transaction.state, signed_in.account, acr=acr, amr=amr
+            )
+    if account is None:
+        return _password_page(transaction, PasswordForm(formdata=None), error)
+    return _second_factor_page(transaction, account, OtpForm(formdata=None), error)
 
 
 @blueprint.post("/<transaction_id>/cancel")
