@@ -55,6 +55,11 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("SESSION_LIFETIME", 43200, "seconds a sign-in at the provider lasts at most"),
     Setting("SESSION_IDLE_LIFETIME", 900, "seconds without use after which a sign-in ends"),
+    Setting(
+        "REAUTHENTICATION_WINDOW",
+        300,
+        "seconds after a sign-in during which the citizen may change their credentials",
+    ),
     Setting("TRANSACTION_LIFETIME", 900, "seconds a citizen has to finish signing in"),
     Setting(
         "WEBAUTHN_CHALLENGE_LIFETIME",

@@ -16,13 +16,14 @@ from idp.accounts import passkeys
 from idp.accounts import service as accounts
 from idp.accounts.browser import browser_binding, remember_sign_in
 from idp.accounts.sessions import start_session
+from idp.authn import policy
 from idp.authn.forms import OtpForm, PasswordForm
 from idp.consent.catalogue import satisfies
 from idp.extensions import db
 from idp.models import Account, AuthorizationTransaction, TransactionState
 from idp.oidc.checks import requirements
 from idp.oidc.clients import find_client
-from idp.oidc.transactions import advance, load_transaction
+from idp.oidc.transactions import FIRST_PARTY, advance, load_transaction
 from idp.pages import expired_page
 
 log = logging.getLogger(__name__)
@@ -48,10 +49,12 @@ def _finish_sign_in(
     transaction: AuthorizationTransaction,
     expected: TransactionState,
     account: Account,
-    *,
-    acr: str,
-    amr: list[str],
+    methods: list[str],
 ) -> ResponseReturnValue:
+    """Record the sign-in of ``account`` by ``methods`` (RFC 8176 values), at the level they
+    reach (``authn/policy``), and move on to consent."""
+    amr = policy.amr_for(methods)
+    acr = policy.assurance(amr, account.identity_level)
     if not satisfies(acr, requirements(transaction.params).acr):
         # The account cannot reach the level this portal needs (no second factor yet).
         advance(
@@ -64,6 +67,17 @@ def _finish_sign_in(
         return redirect(url_for("authorize.resume", transaction_id=transaction.id))
     token, signed_in = start_session(account.id, acr=acr, amr=amr)
     remember_sign_in(token)
+    if transaction.client_id == FIRST_PARTY:
+        # The provider's own account pages: no portal, so nothing to consent to.
+        if not advance(
+            transaction,
+            expected,
+            TransactionState.APPROVED,
+            account_id=account.id,
+            browser_session_id=signed_in.id,
+        ):
+            return expired_page()
+        return redirect(url_for("authorize.resume", transaction_id=transaction.id))
     if not advance(
         transaction,
         expected,
@@ -100,9 +114,7 @@ def password(transaction_id: str) -> ResponseReturnValue:
                 ):
                     return redirect(url_for("authn.otp", transaction_id=transaction.id))
                 return expired_page()
-            return _finish_sign_in(
-                transaction, TransactionState.LOGIN, check.account, acr="loa1", amr=["pwd"]
-            )
+            return _finish_sign_in(transaction, TransactionState.LOGIN, check.account, [policy.PWD])
         log.info("password refused tx=%s reason=%s", transaction.id[:8], check.reason)
         error = _(GENERIC_FAILURE)
     elif form.is_submitted():
@@ -136,7 +148,7 @@ def otp(transaction_id: str) -> ResponseReturnValue:
         check = accounts.check_totp(account, form.otp.data)
         if check.account is not None:
             return _finish_sign_in(
-                transaction, TransactionState.OTP, account, acr="loa2", amr=["pwd", "otp", "mfa"]
+                transaction, TransactionState.OTP, account, [policy.PWD, policy.OTP]
             )
         log.info("code refused tx=%s reason=%s", transaction.id[:8], check.reason)
         error = _(GENERIC_FAILURE)

@@ -17,12 +17,12 @@ from idp.accounts.browser import browser_binding, current_session
 from idp.accounts.service import has_second_factor
 from idp.consent.catalogue import satisfies
 from idp.extensions import csrf, db
-from idp.models import Account, TransactionState
+from idp.models import Account, AuthorizationTransaction, BrowserSession, TransactionState
 from idp.oidc.checks import RESPONSE_MODES, Authorization, requirements, run_checks
 from idp.oidc.clients import find_client
 from idp.oidc.server import server, stored_request
 from idp.oidc.subject import subject_for
-from idp.oidc.transactions import advance, load_transaction, open_transaction
+from idp.oidc.transactions import FIRST_PARTY, advance, load_transaction, open_transaction
 from idp.pages import error_page, expired_page, remember_ui_locale
 
 log = logging.getLogger(__name__)
@@ -100,18 +100,38 @@ def authorize() -> ResponseReturnValue:
         params["login_hint"] = checked.login_hint
     else:
         params.pop("login_hint", None)
-    if checked.needs_login or account is None:
+    return begin_interaction(
+        params,
+        client.client_id,
+        signed_in=signed_in,
+        account=account,
+        needs_login=checked.needs_login,
+        step_up=checked.step_up,
+    )
+
+
+def begin_interaction(
+    params: dict[str, str],
+    client_id: str,
+    *,
+    signed_in: BrowserSession | None,
+    account: Account | None,
+    needs_login: bool,
+    step_up: bool,
+) -> ResponseReturnValue:
+    """Open the transaction for a checked request and send the browser to its first page."""
+    if needs_login or account is None:
         state, page = TransactionState.LOGIN, "authn.password"
-    elif checked.step_up and has_second_factor(account):
+    elif step_up and has_second_factor(account):
         # A weaker session is stepped up by asking for the missing factor alone.
         state, page = TransactionState.OTP, "authn.otp"
-    elif checked.step_up:
+    elif step_up:
         state, page = TransactionState.LOGIN, "authn.password"
     else:
         state, page = TransactionState.CONSENT, "consent.decide"
     transaction = open_transaction(
         params=params,
-        client_id=client.client_id,
+        client_id=client_id,
         binding=browser_binding(),
         state=state,
         account_id=None if state is TransactionState.LOGIN or account is None else account.id,
@@ -132,6 +152,8 @@ def resume(transaction_id: str) -> ResponseReturnValue:
         transaction, transaction.state, TransactionState.FINISHED
     ):
         return expired_page()
+    if transaction.client_id == FIRST_PARTY:
+        return _return_to_account_pages(transaction)
     params = transaction.params
     mode = _response_mode(params)
     if transaction.error:
@@ -170,3 +192,17 @@ def resume(transaction_id: str) -> ResponseReturnValue:
     code = grant.generate_authorization_code()
     grant.save_authorization_code(code, grant.request)
     return respond(grant.redirect_uri, {"code": code, "state": params.get("state")}, mode)
+
+
+def _return_to_account_pages(transaction: AuthorizationTransaction) -> ResponseReturnValue:
+    """A sign-in the provider's own account pages asked for ends on the page that asked."""
+    signed_in = current_session()
+    if transaction.error == "unmet_authentication_requirements":
+        return error_page(
+            _("A second factor is needed"),
+            _("This page needs the second factor you set up, and this account has none now."),
+            403,
+        )
+    if transaction.error or signed_in is None or signed_in.id != transaction.browser_session_id:
+        return redirect(url_for("account.signed_out"))
+    return redirect(transaction.params["return_to"])

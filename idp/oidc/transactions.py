@@ -15,6 +15,11 @@ from idp import clock
 from idp.extensions import db
 from idp.models import AuthorizationTransaction, TransactionState
 
+#: The client id of sign-ins that the provider's own account pages ask for (``/account``):
+#: no portal, no consent, no code; it can never be a registered client's id, which is
+#: URL-safe base64 and holds no colon.
+FIRST_PARTY = "citizen-idp:account"
+
 
 def open_transaction(
     *,

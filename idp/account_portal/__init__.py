@@ -1,0 +1,1 @@
+"""The citizen's own pages (``/account``), signed in with the same e-ID as any portal."""
