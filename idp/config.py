@@ -146,6 +146,8 @@ def load(instance_path: Path, environ: Mapping[str, str] = os.environ) -> dict[s
         "SESSION_COOKIE_SECURE": issuer.startswith("https://"),
         "PERMANENT_SESSION_LIFETIME": values["SESSION_LIFETIME"],
         "BABEL_DEFAULT_LOCALE": values["DEFAULT_LOCALE"],
+        # Dates on the pages are in Vietnam's time (UTC+7); the database keeps UTC.
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
         "WTF_CSRF_TIME_LIMIT": values["TRANSACTION_LIFETIME"],
         "TESTING": False,
     }

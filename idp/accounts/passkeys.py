@@ -246,13 +246,19 @@ def remove_passkey(account_id: int, passkey_id: int) -> None:
 
 
 def sign_in_options(
-    *, binding: str, transaction_id: str, account: Account | None = None
+    *,
+    binding: str,
+    transaction_id: str,
+    account: Account | None = None,
+    require_user_verification: bool = False,
 ) -> dict[str, Any]:
     """Options for ``navigator.credentials.get()`` during an authorization. Without
     ``account`` the passkey is the only factor: any discoverable credential, user
     verification required. With it, the passkey follows the password: that account's passkeys,
-    user verification preferred."""
-    user_verification: webauthn.UserVerification = "required" if account is None else "preferred"
+    user verification preferred unless required."""
+    user_verification: webauthn.UserVerification = (
+        "required" if account is None or require_user_verification else "preferred"
+    )
     challenge = _issue_challenge(
         ChallengePurpose.SIGN_IN if account is None else ChallengePurpose.SECOND_FACTOR,
         binding=binding,

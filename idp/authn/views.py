@@ -4,9 +4,7 @@ the pages do not reveal who has an account."""
 
 from __future__ import annotations
 
-import json
 import logging
-from typing import Any
 
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -16,7 +14,7 @@ from idp.accounts import passkeys
 from idp.accounts import service as accounts
 from idp.accounts.browser import browser_binding, remember_sign_in
 from idp.accounts.sessions import start_session
-from idp.authn import policy
+from idp.authn import policy, webauthn
 from idp.authn.forms import OtpForm, PasswordForm
 from idp.consent.catalogue import satisfies
 from idp.extensions import db
@@ -41,8 +39,6 @@ PASSKEY_SUSPENDED = N_(
     "This passkey has been suspended because it may have been copied. Sign in another way, "
     "then check the passkeys in your account."
 )
-# A registration or assertion is a few kilobytes; anything much larger is not one.
-MAX_CREDENTIAL_JSON = 64 * 1024
 
 
 def _finish_sign_in(
@@ -157,17 +153,28 @@ def otp(transaction_id: str) -> ResponseReturnValue:
     return _second_factor_page(transaction, account, form, error)
 
 
+def _reaches(transaction: AuthorizationTransaction, account: Account, methods: list[str]) -> bool:
+    """Whether a sign-in of ``account`` by ``methods`` meets what this authorization needs."""
+    acr = policy.assurance(policy.amr_for(methods), account.identity_level)
+    return satisfies(acr, requirements(transaction.params).acr)
+
+
 def _second_factor_page(
     transaction: AuthorizationTransaction, account: Account, form: OtpForm, error: str | None
 ) -> ResponseReturnValue:
+    has_passkeys = passkeys.has_passkeys(account.id)
+    # When only a passkey can reach the level asked (loa3), the code is not offered beside it.
+    has_totp = account.totp_secret_sealed is not None and (
+        not has_passkeys or _reaches(transaction, account, [policy.PWD, policy.OTP])
+    )
     status = 200 if error is None else 401
     return render_template(
         "signin/otp.html",
         form=form,
         error=error,
         transaction=transaction,
-        has_totp=account.totp_secret_sealed is not None,
-        has_passkeys=passkeys.has_passkeys(account.id),
+        has_totp=has_totp,
+        has_passkeys=has_passkeys,
     ), status
 
 
@@ -179,11 +186,12 @@ def _second_factor_account(transaction: AuthorizationTransaction) -> Account | N
     return db.session.get(Account, transaction.account_id)
 
 
-def _passkey_amr(signed_in: passkeys.PasskeySignIn) -> list[str]:
-    # RFC 8176 §2: a device-bound passkey is a hardware-secured key (hwk); a synced one, which
-    # the authenticator may copy to the citizen's other devices, is a software-secured key
-    # (swk). The authenticator always tests the citizen's presence (user).
-    return ["swk" if signed_in.backup_eligible else "hwk", "user"]
+def _passkey_methods(signed_in: passkeys.PasskeySignIn) -> list[str]:
+    """RFC 8176 §2: a device-bound passkey is a hardware-secured key (hwk); a synced one,
+    which the citizen's passkey provider copies between their devices, a software-secured key
+    (swk); ``user`` when the authenticator verified the citizen (WebAuthn's UV flag)."""
+    key = policy.SWK if signed_in.backup_eligible else policy.HWK
+    return [key, policy.USER] if signed_in.user_verified else [key]
 
 
 @blueprint.post("/<transaction_id>/passkey/options")
@@ -195,24 +203,17 @@ def passkey_options(transaction_id: str) -> ResponseReturnValue:
     )
     if transaction is None:
         return jsonify(error=_("This sign-in has expired")), 400
+    account = _second_factor_account(transaction)
     return jsonify(
         passkeys.sign_in_options(
             binding=browser_binding(),
             transaction_id=transaction.id,
-            account=_second_factor_account(transaction),
+            account=account,
+            # After the password, user verification is asked for only when the level needs it.
+            require_user_verification=account is None
+            or not _reaches(transaction, account, [policy.PWD, policy.HWK]),
         )
     )
-
-
-def _posted_credential() -> dict[str, Any] | None:
-    raw = request.form.get("credential", "")
-    if not raw or len(raw) > MAX_CREDENTIAL_JSON:
-        return None
-    try:
-        credential = json.loads(raw)
-    except ValueError:
-        return None
-    return credential if isinstance(credential, dict) else None
 
 
 @blueprint.post("/<transaction_id>/passkey")
@@ -228,7 +229,7 @@ def passkey(transaction_id: str) -> ResponseReturnValue:
     if transaction.state is TransactionState.OTP and account is None:
         return expired_page()
     error = _(PASSKEY_FAILURE)
-    credential = _posted_credential()
+    credential = webauthn.response_from_json(request.form.get("credential", ""))
     if credential is not None:
         try:
             signed_in = passkeys.authenticate(
@@ -243,15 +244,10 @@ def passkey(transaction_id: str) -> ResponseReturnValue:
                 error = _(PASSKEY_SUSPENDED)
         else:
             log.info("passkey accepted tx=%s", transaction.id[:8])
-            amr = _passkey_amr(signed_in)
-            if account is None:
-                # The passkey alone, user verified (WebAuthn L3 §7.2): two factors in one.
-                acr, amr = "loa2", [*amr, "mfa"]
-            else:
-                acr, amr = "loa2", ["pwd", *amr, "mfa"]
-            return _finish_sign_in(
-                transaction, transaction.state, signed_in.account, acr=acr, amr=amr
-            )
+            methods = _passkey_methods(signed_in)
+            if account is not None:
+                methods = [policy.PWD, *methods]
+            return _finish_sign_in(transaction, transaction.state, signed_in.account, methods)
     if account is None:
         return _password_page(transaction, PasswordForm(formdata=None), error)
     return _second_factor_page(transaction, account, OtpForm(formdata=None), error)

@@ -10,6 +10,7 @@ log and never shown to the citizen (the shape of warehouse's ``utils/webauthn.py
 from __future__ import annotations
 
 import ipaddress
+import json
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -40,6 +41,8 @@ UserVerification = Literal["required", "preferred"]
 CHALLENGE_BYTES = 32
 # §6.5.1 (credentialIdLength): a credential ID has at most 1023 bytes.
 MAX_CREDENTIAL_ID_BYTES = 1023
+# A response is a few kilobytes of JSON; anything much larger is not one.
+MAX_RESPONSE_JSON = 64 * 1024
 TRANSPORTS = frozenset(t.value for t in AuthenticatorTransport)
 _LIBRARY_ERRORS = (WebAuthnException, ValueError, TypeError, KeyError)
 
@@ -173,6 +176,18 @@ def registration_options(
         exclude_credentials=_descriptors(exclude),
     )
     return options_to_json_dict(options)
+
+
+def response_from_json(text: str) -> dict[str, Any] | None:
+    """A ``PublicKeyCredential`` as the browser's JSON (§5.1.8 ``toJSON()``), or None when
+    ``text`` is not a JSON object of a sensible size."""
+    if not text or len(text) > MAX_RESPONSE_JSON:
+        return None
+    try:
+        response = json.loads(text)
+    except ValueError:
+        return None
+    return response if isinstance(response, dict) else None
 
 
 def claimed_challenge(response: Mapping[str, Any]) -> bytes:

@@ -71,9 +71,15 @@
     return fetch(section.dataset.optionsUrl, {
       method: "POST",
       credentials: "same-origin",
+      redirect: "manual",
       headers: { "Content-Type": "application/json", "X-CSRFToken": section.dataset.csrfToken },
       body: "{}",
     }).then(function (reply) {
+      if (reply.type === "opaqueredirect") {
+        // The sign-in is no longer recent enough: the page itself leads to a new sign-in.
+        window.location.reload();
+        return new Promise(function () {});
+      }
       return reply.json().catch(function () { return {}; }).then(function (data) {
         if (!reply.ok) {
           throw { fromServer: true, message: data.error || section.dataset.messageFailed };
@@ -184,6 +190,9 @@
     });
   }
 
+  document.querySelectorAll("[data-passkey-unsupported]").forEach(function (note) {
+    note.hidden = true;
+  });
   document.querySelectorAll("[data-passkey]").forEach(function (section) {
     section.hidden = false;
     if (section.dataset.passkey === "register") {

@@ -235,10 +235,15 @@ def test_a_passkey_after_the_password_instead_of_the_code(
     soup = BeautifulSoup(page.get_data(as_text=True), "html.parser")
     assert soup.select_one("input[name=otp]") is not None
     assert soup.select_one("section[data-passkey=second-factor] [data-action=passkey-login]")
-    consent = use_passkey(flow, second, authenticator, user_verified=False)
+    base, csrf, _ = _transaction_page(flow, second)
+    options = _options(flow, base, csrf)
+    assert options["userVerification"] == "preferred"
+    assert len(options["allowCredentials"]) == 1
+    assertion = authenticator.get(options, user_verified=False, user_handle=False)
+    consent = _post_assertion(flow, base, csrf, assertion)
     claims = _id_token(flow, flow.follow_to_portal(flow.consent(consent)))
     assert claims["acr"] == "loa2"
-    assert claims["amr"] == ["pwd", "hwk", "user", "mfa"]
+    assert claims["amr"] == ["pwd", "hwk", "mfa"]
 
 
 def test_an_account_with_only_a_passkey_is_asked_for_it_after_the_password(app: Flask) -> None:
@@ -265,3 +270,44 @@ def test_a_loa1_session_is_stepped_up_with_a_passkey(app: Flask) -> None:
         claims = _id_token(flow, flow.follow_to_portal(use_passkey(flow, step_up, authenticator)))
         assert claims["acr"] == "loa2"
         assert claims["amr"] == ["pwd", "hwk", "user", "mfa"]
+
+
+@pytest.mark.parametrize("after_password", [False, True], ids=["passkey-alone", "after-password"])
+def test_loa3_is_a_verified_passkey_on_an_account_proven_in_person(
+    app: Flask, after_password: bool
+) -> None:
+    for flow in flow_with(app):
+        authenticator = _give_passkey(app, identity_level=2)
+        response = flow.authorize(acr_values="loa3")
+        if after_password:
+            response = flow.sign_in(response)
+            assert response.headers["Location"].endswith("/otp")
+            _, _, page = _transaction_page(flow, response)
+            # The code cannot reach loa3: only the passkey is offered.
+            assert 'name="otp"' not in page.get_data(as_text=True)
+        consent = use_passkey(flow, response, authenticator)
+        claims = _id_token(flow, flow.follow_to_portal(flow.consent(consent)))
+        assert claims["acr"] == "loa3"
+        assert "user" in claims["amr"]
+
+
+def test_loa3_asks_the_second_factor_passkey_to_verify_the_citizen(app: Flask) -> None:
+    for flow in flow_with(app):
+        authenticator = _give_passkey(app, identity_level=2)
+        second = flow.sign_in(flow.authorize(acr_values="loa3"))
+        base, csrf, _ = _transaction_page(flow, second)
+        options = _options(flow, base, csrf)
+        assert options["userVerification"] == "required"
+        refused = _post_assertion(flow, base, csrf, authenticator.get(options, user_verified=False))
+        assert refused.status_code == 401
+
+
+@pytest.mark.spec("OIDC-Core-3.1.2.6")
+def test_loa3_is_unmet_for_an_account_not_proven_in_person(
+    passkey_flow: tuple[Flow, SoftwareAuthenticator],
+) -> None:
+    flow, authenticator = passkey_flow
+    response = use_passkey(flow, flow.authorize(acr_values="loa3"), authenticator)
+    callback = flow.follow_to_portal(response)
+    assert callback["error"] == "unmet_authentication_requirements"
+    assert "code" not in callback
