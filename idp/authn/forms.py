@@ -12,7 +12,7 @@ class PasswordForm(FlaskForm):  # type: ignore[misc]
     citizen_id = StringField(
         _l("Citizen-ID number (12 digits)"),
         validators=[InputRequired(), Length(min=12, max=12)],
-        # "webauthn": the browser may offer passkeys here (WebAuthn L3 §5.1.4.1, conditional
+        # "webauthn": the browser may offer passkeys here (WebAuthn L3 §5.1.4, conditional
         # mediation).
         render_kw={
             "autocomplete": "username webauthn",

@@ -66,7 +66,7 @@ class SignCountRegressedError(AuthenticationRejectedError):
 
 @dataclass(frozen=True, slots=True)
 class RelyingParty:
-    id: str  # the RP ID (§5.1.2 ``rp.id``): a domain, never an IP address
+    id: str  # the RP ID (§4, §5.4.2 ``rp.id``): a domain, never an IP address
     name: str
     origin: str  # the only origin whose client data is accepted (§7.1, §7.2: origin check)
 
@@ -158,8 +158,9 @@ def registration_options(
 ) -> dict[str, Any]:
     """``PublicKeyCredentialCreationOptions`` as JSON (§5.4). A discoverable credential is
     required, so the citizen can sign in without typing a number, and so is user verification:
-    every passkey may be used as the only factor. ``exclude`` stops an authenticator that
-    already holds one of the account's credentials from making a second (§5.4.3)."""
+    every passkey may be used as the only factor. ``exclude`` (§5.4.1 ``excludeCredentials``)
+    stops an authenticator that already holds one of the account's credentials from making a
+    second."""
     options = webauthn.generate_registration_options(
         rp_id=rp.id,
         rp_name=rp.name,
@@ -179,7 +180,7 @@ def registration_options(
 
 
 def response_from_json(text: str) -> dict[str, Any] | None:
-    """A ``PublicKeyCredential`` as the browser's JSON (§5.1.8 ``toJSON()``), or None when
+    """A ``PublicKeyCredential`` as the browser's JSON (§5.1, ``toJSON()``), or None when
     ``text`` is not a JSON object of a sensible size."""
     if not text or len(text) > MAX_RESPONSE_JSON:
         return None

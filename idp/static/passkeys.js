@@ -45,7 +45,7 @@
     return options;
   }
 
-  // PublicKeyCredential.toJSON() (§5.1.8), written out for browsers that lack it.
+  // PublicKeyCredential.toJSON() (§5.1), written out for browsers that lack it.
   function credentialJSON(credential) {
     var response = credential.response;
     var json = {
@@ -149,8 +149,8 @@
       });
     });
 
-    // Conditional mediation (§5.1.4.1): the browser offers passkeys in the citizen-ID field's
-    // autofill (autocomplete="username webauthn").
+    // Conditional mediation (§5.1.4, mediation "conditional"): the browser offers passkeys in
+    // the citizen-ID field's autofill (autocomplete="username webauthn").
     if (section.dataset.passkey === "sign-in" && PublicKeyCredential.isConditionalMediationAvailable) {
       PublicKeyCredential.isConditionalMediationAvailable().then(function (available) {
         if (!available) {
