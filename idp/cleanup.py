@@ -18,6 +18,7 @@ from idp.models import (
     ClientAssertion,
     RefreshToken,
     Token,
+    WebAuthnChallenge,
 )
 
 
@@ -29,6 +30,7 @@ class Purged:
     sessions: int
     assertions: int
     activations: int
+    challenges: int
 
 
 def purge_expired() -> Purged:
@@ -36,7 +38,8 @@ def purge_expired() -> Purged:
     lives, so that a late replay can still revoke that token (RFC 6749 §4.1.2), and while its
     session lives, so that logging out still notifies its portal; the tokens of a
     refresh-token family all share its expiry, so a rotated token stays as long as reusing it
-    must revoke the family (RFC 9700 §4.14.2). ``tokens`` counts access and refresh tokens."""
+    must revoke the family (RFC 9700 §4.14.2). ``tokens`` counts access and refresh tokens;
+    ``challenges`` are passkey challenges that were never answered."""
     now = clock.now()
     idle = timedelta(seconds=current_app.config["SESSION_IDLE_LIFETIME"])
     transactions = db.session.execute(
@@ -80,6 +83,9 @@ def purge_expired() -> Purged:
     activations = db.session.execute(
         delete(ActivationRequest).where(ActivationRequest.expires_at <= now)
     )
+    challenges = db.session.execute(
+        delete(WebAuthnChallenge).where(WebAuthnChallenge.expires_at <= now)
+    )
     db.session.commit()
     return Purged(
         transactions.rowcount,  # type: ignore[attr-defined]
@@ -88,4 +94,5 @@ def purge_expired() -> Purged:
         sessions.rowcount,  # type: ignore[attr-defined]
         assertions.rowcount,  # type: ignore[attr-defined]
         activations.rowcount,  # type: ignore[attr-defined]
+        challenges.rowcount,  # type: ignore[attr-defined]
     )

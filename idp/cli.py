@@ -98,8 +98,8 @@ def init() -> None:
 @main.command()
 @with_appcontext
 def cleanup() -> None:
-    """Delete expired transactions, codes, tokens, sessions, client assertions and activation
-    requests (run it from cron)."""
+    """Delete expired transactions, codes, tokens, sessions, client assertions, activation
+    requests and passkey challenges (run it from cron)."""
     from idp.cleanup import purge_expired
 
     purged = purge_expired()
@@ -107,7 +107,8 @@ def cleanup() -> None:
     click.echo(
         f"deleted {purged.transactions} transactions, {purged.codes} codes, "
         f"{purged.tokens} tokens, {purged.sessions} sessions, "
-        f"{purged.assertions} client assertions, {purged.activations} activation requests"
+        f"{purged.assertions} client assertions, {purged.activations} activation requests, "
+        f"{purged.challenges} passkey challenges"
     )
 
 

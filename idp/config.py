@@ -62,6 +62,11 @@ SETTINGS: tuple[Setting, ...] = (
         "seconds after a sign-in during which the citizen may change their credentials",
     ),
     Setting("TRANSACTION_LIFETIME", 900, "seconds a citizen has to finish signing in"),
+    Setting(
+        "WEBAUTHN_CHALLENGE_LIFETIME",
+        300,
+        "seconds a passkey challenge stays usable (and the browser's timeout for the ceremony)",
+    ),
     Setting("DEFAULT_LOCALE", "vi", "language of the pages when the browser states none"),
     Setting("TIMEZONE", "Asia/Ho_Chi_Minh", "IANA time zone of the dates and times pages show"),
     Setting(

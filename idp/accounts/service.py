@@ -12,6 +12,7 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 
 from idp import clock
+from idp.accounts.passkeys import has_passkeys
 from idp.authn import password as passwords
 from idp.authn import throttle, totp
 from idp.authn.password_policy import PersonalData
@@ -83,7 +84,8 @@ def enrol_totp(account: Account, secret: str) -> None:
 
 
 def has_second_factor(account: Account) -> bool:
-    return account.totp_secret_sealed is not None
+    """TOTP or a passkey that is not suspended."""
+    return account.totp_secret_sealed is not None or has_passkeys(account.id)
 
 
 def totp_secret(account: Account) -> str | None:

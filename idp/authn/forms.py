@@ -12,7 +12,13 @@ class PasswordForm(FlaskForm):  # type: ignore[misc]
     citizen_id = StringField(
         _l("Citizen-ID number (12 digits)"),
         validators=[InputRequired(), Length(min=12, max=12)],
-        render_kw={"autocomplete": "username", "inputmode": "numeric", "spellcheck": "false"},
+        # "webauthn": the browser may offer passkeys here (WebAuthn L3 §5.1.4, conditional
+        # mediation).
+        render_kw={
+            "autocomplete": "username webauthn",
+            "inputmode": "numeric",
+            "spellcheck": "false",
+        },
     )
     password = PasswordField(
         _l("Password"),

@@ -1,22 +1,24 @@
-"""The sign-in pages: citizen-ID number and password, then the one-time code when the account
-has TOTP. Every failure shows the same message, so the pages do not reveal who has an account;
-so does every lock-out (they are kept per number typed, known or not)."""
+"""The sign-in pages: citizen-ID number and password, then the second factor (a one-time code or
+a passkey) when the portal needs it; or a passkey alone. Every failure shows the same message, so
+the pages do not reveal who has an account; so does every lock-out (they are kept per number
+typed, known or not)."""
 
 from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from idp.accounts import passkeys
 from idp.accounts import service as accounts
 from idp.accounts.browser import browser_binding, current_session, remember_sign_in
 from idp.accounts.devices import describe_browser, truncate_address
 from idp.accounts.sessions import start_session
 from idp.audit.events import Event
 from idp.audit.ledger import Detail, record
-from idp.authn import policy, throttle
+from idp.authn import policy, throttle, webauthn
 from idp.authn.forms import OtpForm, PasswordForm
 from idp.authn.throttle import Lockout
 from idp.consent.catalogue import satisfies
@@ -37,10 +39,20 @@ def N_(message: str) -> str:  # noqa: N802 (the gettext name Babel extracts by d
     return message
 
 
-#: How the ledger names the method of a sign-in step, by the RFC 8176 value it performed.
-METHOD_NAMES = {policy.PWD: "password", policy.OTP: "otp", policy.HWK: "passkey"}
+def _method_name(methods: list[str]) -> str:
+    """How the ledger names the last step of a sign-in, by the RFC 8176 values it performed."""
+    if {policy.HWK, policy.SWK} & set(methods):
+        return "passkey"
+    return "otp" if policy.OTP in methods else "password"
+
 
 GENERIC_FAILURE = N_("The details you entered are not correct. Check them and try again.")
+PASSKEY_FAILURE = N_("This passkey could not be used. Try again, or sign in another way.")
+PASSKEY_SUSPENDED = N_(
+    "This passkey has been suspended because it may have been copied. Sign in another way, "
+    "then check the passkeys in your account."
+)
+
 LOCKED_OUT = N_(
     "Too many attempts have failed. For your security, you can try again at %(time)s (%(wait)s)."
 )
@@ -89,7 +101,7 @@ def _finish_sign_in(
     reach (``authn/policy``), and move on to consent."""
     amr = policy.amr_for(methods)
     acr = policy.assurance(amr, account.identity_level)
-    method = METHOD_NAMES[methods[-1]]
+    method = _method_name(methods)
     if not satisfies(acr, requirements(transaction.params).acr):
         # The account cannot reach the level this portal needs (no second factor yet).
         if advance(
@@ -177,6 +189,16 @@ def password(transaction_id: str) -> ResponseReturnValue:
         error, status, headers = _refusal(check.lockout)
     elif form.is_submitted():
         error, status = _(GENERIC_FAILURE), 401
+    return _password_page(transaction, form, error, status, headers)
+
+
+def _password_page(
+    transaction: AuthorizationTransaction,
+    form: PasswordForm,
+    error: str | None,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> ResponseReturnValue:
     if error:
         # A refused page never carries back a citizen-ID number or a password.
         form.citizen_id.data = form.password.data = ""
@@ -186,7 +208,7 @@ def password(transaction_id: str) -> ResponseReturnValue:
             "signin/password.html", form=form, error=error, client=client, transaction=transaction
         ),
         status,
-        headers,
+        headers or {},
     )
 
 
@@ -227,11 +249,122 @@ def otp(transaction_id: str) -> ResponseReturnValue:
         error, status, headers = _refusal(check.lockout)
     elif form.is_submitted():
         error, status = _(GENERIC_FAILURE), 401
-    return (
-        render_template("signin/otp.html", form=form, error=error, transaction=transaction),
-        status,
-        headers,
+    return _second_factor_page(transaction, account, form, error, status, headers)
+
+
+def _reaches(transaction: AuthorizationTransaction, account: Account, methods: list[str]) -> bool:
+    """Whether a sign-in of ``account`` by ``methods`` meets what this authorization needs."""
+    acr = policy.assurance(policy.amr_for(methods), account.identity_level)
+    return satisfies(acr, requirements(transaction.params).acr)
+
+
+def _second_factor_page(
+    transaction: AuthorizationTransaction,
+    account: Account,
+    form: OtpForm,
+    error: str | None,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> ResponseReturnValue:
+    has_passkeys = passkeys.has_passkeys(account.id)
+    # When only a passkey can reach the level asked (loa3), the code is not offered beside it.
+    has_totp = account.totp_secret_sealed is not None and (
+        not has_passkeys or _reaches(transaction, account, [policy.PWD, policy.OTP])
     )
+    return (
+        render_template(
+            "signin/otp.html",
+            form=form,
+            error=error,
+            transaction=transaction,
+            has_totp=has_totp,
+            has_passkeys=has_passkeys,
+        ),
+        status,
+        headers or {},
+    )
+
+
+def _second_factor_account(transaction: AuthorizationTransaction) -> Account | None:
+    """The account that gave its password in this authorization, when a passkey is its second
+    factor; None when the passkey is the only one."""
+    if transaction.state is TransactionState.LOGIN or transaction.account_id is None:
+        return None
+    return db.session.get(Account, transaction.account_id)
+
+
+def _passkey_methods(signed_in: passkeys.PasskeySignIn) -> list[str]:
+    """RFC 8176 §2: a device-bound passkey is a hardware-secured key (hwk); a synced one,
+    which the citizen's passkey provider copies between their devices, a software-secured key
+    (swk); ``user`` when the authenticator verified the citizen (WebAuthn's UV flag)."""
+    key = policy.SWK if signed_in.backup_eligible else policy.HWK
+    return [key, policy.USER] if signed_in.user_verified else [key]
+
+
+@blueprint.post("/<transaction_id>/passkey/options")
+def passkey_options(transaction_id: str) -> ResponseReturnValue:
+    """``navigator.credentials.get()`` options for this authorization, as JSON; the CSRF
+    token comes in the ``X-CSRFToken`` header."""
+    transaction = load_transaction(
+        transaction_id, browser_binding(), TransactionState.LOGIN, TransactionState.OTP
+    )
+    if transaction is None:
+        return jsonify(error=_("This sign-in has expired")), 400
+    account = _second_factor_account(transaction)
+    return jsonify(
+        passkeys.sign_in_options(
+            binding=browser_binding(),
+            transaction_id=transaction.id,
+            account=account,
+            # After the password, user verification is asked for only when the level needs it.
+            require_user_verification=account is None
+            or not _reaches(transaction, account, [policy.PWD, policy.HWK]),
+        )
+    )
+
+
+@blueprint.post("/<transaction_id>/passkey")
+def passkey(transaction_id: str) -> ResponseReturnValue:
+    """The passkey's answer, posted by passkeys.js as a form: alone on the password page, or
+    as the second factor after the password."""
+    transaction = load_transaction(
+        transaction_id, browser_binding(), TransactionState.LOGIN, TransactionState.OTP
+    )
+    if transaction is None:
+        return expired_page()
+    account = _second_factor_account(transaction)
+    if transaction.state is TransactionState.OTP and account is None:
+        return expired_page()
+    error = _(PASSKEY_FAILURE)
+    credential = webauthn.response_from_json(request.form.get("credential", ""))
+    if credential is not None:
+        try:
+            signed_in = passkeys.authenticate(
+                credential,
+                binding=browser_binding(),
+                transaction_id=transaction.id,
+                account=account,
+            )
+        except passkeys.PasskeyError as refused:
+            log.info("passkey refused tx=%s reason=%s", transaction.id[:8], refused.reason)
+            _record_sign_in(
+                Event.SIGNIN_FAILURE,
+                transaction,
+                account_id=account.id if account else None,
+                method="passkey",
+                reason=refused.reason,
+            )
+            if refused.reason in ("suspended", "counter_regressed"):
+                error = _(PASSKEY_SUSPENDED)
+        else:
+            log.info("passkey accepted tx=%s", transaction.id[:8])
+            methods = _passkey_methods(signed_in)
+            if account is not None:
+                methods = [policy.PWD, *methods]
+            return _finish_sign_in(transaction, transaction.state, signed_in.account, methods)
+    if account is None:
+        return _password_page(transaction, PasswordForm(formdata=None), error, 401)
+    return _second_factor_page(transaction, account, OtpForm(formdata=None), error, 401)
 
 
 @blueprint.post("/<transaction_id>/cancel")

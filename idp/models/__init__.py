@@ -8,6 +8,7 @@ from idp.models.consent import Consent
 from idp.models.keys import SigningKey
 from idp.models.notify import OutboxMessage
 from idp.models.oidc import AuthorizationCode, AuthorizationTransaction, TransactionState
+from idp.models.passkeys import ChallengePurpose, Passkey, WebAuthnChallenge
 from idp.models.population import (
     Citizen,
     DrivingLicense,
@@ -28,6 +29,7 @@ __all__ = [
     "AuthorizationTransaction",
     "Base",
     "BrowserSession",
+    "ChallengePurpose",
     "Citizen",
     "Client",
     "ClientAssertion",
@@ -36,6 +38,7 @@ __all__ = [
     "EducationCredential",
     "HealthInsurance",
     "OutboxMessage",
+    "Passkey",
     "RefreshToken",
     "SigningKey",
     "SocialInsurance",
@@ -43,4 +46,5 @@ __all__ = [
     "TransactionState",
     "Vaccination",
     "Vehicle",
+    "WebAuthnChallenge",
 ]

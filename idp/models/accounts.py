@@ -27,6 +27,9 @@ class Account(Base):
     identity_level: Mapped[int] = mapped_column(default=1)
     # The language the citizen's notices are written in (the pages' language at activation).
     language: Mapped[str] = mapped_column(String(2), default="vi", server_default="vi")
+    # WebAuthn L3 §5.4.3 user.id of the account's passkeys: random, so it says nothing about
+    # the citizen (§14.6.1); made with the first passkey.
+    passkey_user_handle: Mapped[bytes | None] = mapped_column(LargeBinary(64), unique=True)
     created_at: Mapped[datetime]
 
     citizen: Mapped[Citizen] = relationship(lazy="joined")

@@ -14,8 +14,9 @@ from idp.models.base import Base
 class TransactionState(enum.StrEnum):
     """Where an authorization stands. Each step moves it forward once, so a replayed step fails::
 
-    LOGIN ──password──► OTP ──code──► CONSENT ──allow──► APPROVED ──resume──► FINISHED
-      └──(no TOTP, or signed in already)──┘  └──deny───► DENIED ───resume──┘
+    LOGIN ──password──► OTP ──code or passkey──► CONSENT ──allow──► APPROVED ──resume──► FINISHED
+      ├──(no second factor, or signed in)──────┘  └──deny───► DENIED ───resume──┘
+      └──passkey alone─────────────────────────┘
     any step that cannot succeed (level unreachable) ──► DENIED with an error code
     """
 

@@ -15,8 +15,9 @@ from idp.oidc.server import CodeGrant, S256CodeChallenge
 from idp.oidc.token_endpoints import Introspection, Revocation
 from idp.pages import LOCALES
 
-# The levels the sign-in pages reach today: password (loa1), password and TOTP (loa2).
-ISSUED_ACRS = ("loa1", "loa2")
+# The levels the sign-in pages reach: password (loa1); password and TOTP or a passkey, or a
+# verified passkey alone (loa2); a verified passkey on an account proven in person (loa3).
+ISSUED_ACRS = ("loa1", "loa2", "loa3")
 
 
 def provider_metadata(issuer: str) -> dict[str, Any]:

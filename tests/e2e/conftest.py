@@ -140,6 +140,8 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture
 def page(request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A page in Debian's Chromium driven by Playwright. A page that breaks the
+    Content-Security-Policy fails the test; a failed test leaves a screenshot."""
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium package is not installed (.ci/run installs it)")
     violations: list[str] = []

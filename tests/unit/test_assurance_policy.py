@@ -19,6 +19,12 @@ from idp.authn.policy import amr_for, assurance
         (["pwd", "otp"], 2, "loa2", ["pwd", "otp", "mfa"]),  # not phishing-resistant
         (["pwd", "hwk"], 2, "loa2", ["pwd", "hwk", "mfa"]),  # no user verification
         (["otp"], 1, "loa1", ["otp"]),
+        (["swk", "user"], 1, "loa2", ["swk", "user", "mfa"]),  # a synced passkey
+        (["swk", "user"], 2, "loa3", ["swk", "user", "mfa"]),
+        (["pwd", "swk"], 1, "loa2", ["pwd", "swk", "mfa"]),
+        (["swk"], 2, "loa1", ["swk"]),
+        (["pwd", "hwk", "user"], 2, "loa3", ["pwd", "hwk", "user", "mfa"]),
+        (["pwd", "hwk", "user"], 1, "loa2", ["pwd", "hwk", "user", "mfa"]),
     ],
 )
 @pytest.mark.spec("RFC8176-2")

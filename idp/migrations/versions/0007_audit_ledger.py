@@ -1,7 +1,7 @@
 """The audit ledger: hash-chained entries and the head that writers lock.
 
 Revision ID: 0007_audit_ledger
-Revises: 0005_optional_pkce
+Revises: 0006_passkeys
 Create Date: 2026-11-27
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_audit_ledger"
-down_revision = "0005_optional_pkce"
+down_revision = "0006_passkeys"
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 citizen's notices, activation requests, and the development notifier's outbox.
 
 Revision ID: 0008_activation
-Revises: 0005_optional_pkce
+Revises: 0007_audit_ledger
 Create Date: 2026-11-28
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_activation"
-down_revision = "0005_optional_pkce"
+down_revision = "0007_audit_ledger"
 branch_labels = None
 depends_on = None
 
