@@ -22,7 +22,7 @@ from idp.models import Account, AuthorizationTransaction, TransactionState
 from idp.oidc.checks import requirements
 from idp.oidc.clients import find_client
 from idp.oidc.transactions import advance, load_transaction
-from idp.pages import expired_page, retry_after, retry_placeholders, too_many_failures_page
+from idp.pages import expired_page, locked_out_message, retry_after, too_many_failures_page
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("authn", __name__, url_prefix="/signin")
@@ -34,16 +34,13 @@ def N_(message: str) -> str:  # noqa: N802 (the gettext name Babel extracts by d
 
 
 GENERIC_FAILURE = N_("The details you entered are not correct. Check them and try again.")
-LOCKED_OUT = N_(
-    "Too many attempts have failed. For your security, you can try again at %(time)s (%(wait)s)."
-)
 
 
 def _refusal(lockout: Lockout | None) -> tuple[str, int, dict[str, str]]:
     """The message, status and headers of a refused attempt: a lock-out says until when."""
     if lockout is None:
         return _(GENERIC_FAILURE), 401, {}
-    return _(LOCKED_OUT, **retry_placeholders(lockout.until)), 429, retry_after(lockout.until)
+    return locked_out_message(lockout.until), 429, retry_after(lockout.until)
 
 
 def _finish_sign_in(
