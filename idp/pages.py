@@ -63,7 +63,7 @@ def expired_page() -> tuple[str, int]:
     )
 
 
-def retry_placeholders(until: datetime) -> dict[str, str]:
+def _retry_placeholders(until: datetime) -> dict[str, str]:
     """When a refused citizen may try again, in the page's language and ``IDP_TIMEZONE``: the
     ``time`` ("16:07") and ``wait`` ("in 2 minutes") of the messages that say so."""
     return {
@@ -78,6 +78,17 @@ def retry_after(until: datetime) -> dict[str, str]:
     return {"Retry-After": str(max(1, seconds))}
 
 
+def locked_out_message(until: datetime) -> str:
+    """What a sign-in form says during a lock-out: the same whether or not the account exists."""
+    return str(
+        _(
+            "Too many attempts have failed. For your security, you can try again at %(time)s "
+            "(%(wait)s).",
+            **_retry_placeholders(until),
+        )
+    )
+
+
 def too_many_failures_page(until: datetime) -> ResponseReturnValue:
     """The answer to a sign-in from an address that has failed too often (RFC 6585 §4)."""
     page, status = error_page(
@@ -85,7 +96,7 @@ def too_many_failures_page(until: datetime) -> ResponseReturnValue:
         _(
             "Too many sign-ins have failed from your network. You can try again at %(time)s "
             "(%(wait)s).",
-            **retry_placeholders(until),
+            **_retry_placeholders(until),
         ),
         429,
     )

@@ -27,7 +27,7 @@ from idp.models import Account, AuthorizationTransaction, TransactionState
 from idp.oidc.checks import requirements
 from idp.oidc.clients import find_client
 from idp.oidc.transactions import FIRST_PARTY, advance, load_transaction
-from idp.pages import expired_page, retry_after, retry_placeholders, too_many_failures_page
+from idp.pages import expired_page, locked_out_message, retry_after, too_many_failures_page
 from idp.population.citizen_id import is_well_formed
 
 log = logging.getLogger(__name__)
@@ -53,16 +53,12 @@ PASSKEY_SUSPENDED = N_(
     "then check the passkeys in your account."
 )
 
-LOCKED_OUT = N_(
-    "Too many attempts have failed. For your security, you can try again at %(time)s (%(wait)s)."
-)
-
 
 def _refusal(lockout: Lockout | None) -> tuple[str, int, dict[str, str]]:
     """The message, status and headers of a refused attempt: a lock-out says until when."""
     if lockout is None:
         return _(GENERIC_FAILURE), 401, {}
-    return _(LOCKED_OUT, **retry_placeholders(lockout.until)), 429, retry_after(lockout.until)
+    return locked_out_message(lockout.until), 429, retry_after(lockout.until)
 
 
 def _record_sign_in(
