@@ -28,6 +28,7 @@ def create_app(environ: Mapping[str, str] | None = None, *, check_schema: bool =
     babel.init_app(app, locale_selector=_select_locale)
 
     from idp import pages
+    from idp.account_portal.security_views import blueprint as security_blueprint
     from idp.account_portal.views import blueprint as account_blueprint
     from idp.authn.views import blueprint as authn_blueprint
     from idp.consent.views import blueprint as consent_blueprint
@@ -45,6 +46,7 @@ def create_app(environ: Mapping[str, str] | None = None, *, check_schema: bool =
     app.register_blueprint(authn_blueprint)
     app.register_blueprint(consent_blueprint)
     app.register_blueprint(account_blueprint)
+    app.register_blueprint(security_blueprint)
     pages.init_app(app)
 
     if check_schema:

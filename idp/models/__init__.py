@@ -1,6 +1,6 @@
 """All models, imported here so that metadata (and Alembic) sees every table."""
 
-from idp.models.accounts import Account, BrowserSession
+from idp.models.accounts import Account, BrowserSession, RecoveryCode
 from idp.models.base import Base
 from idp.models.clients import Client
 from idp.models.consent import Consent
@@ -30,6 +30,7 @@ __all__ = [
     "DrivingLicense",
     "EducationCredential",
     "HealthInsurance",
+    "RecoveryCode",
     "RefreshToken",
     "SigningKey",
     "SocialInsurance",

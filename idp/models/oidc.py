@@ -17,10 +17,16 @@ class TransactionState(enum.StrEnum):
     LOGIN ──password──► OTP ──code──► CONSENT ──allow──► APPROVED ──resume──► FINISHED
       └──(no TOTP, or signed in already)──┘  └──deny───► DENIED ───resume──┘
     any step that cannot succeed (level unreachable) ──► DENIED with an error code
+
+    OTP ──recovery code──► RECOVERY ──new password──► NEW_TOTP ──new authenticator──► CONSENT
+    (a recovery code stands in for the lost device once; the sign-in goes on only when the
+    citizen has a new password and a new authenticator)
     """
 
     LOGIN = "login"
     OTP = "otp"
+    RECOVERY = "recovery"
+    NEW_TOTP = "new_totp"
     CONSENT = "consent"
     APPROVED = "approved"
     DENIED = "denied"
