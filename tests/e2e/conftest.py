@@ -1,5 +1,6 @@
 """`idp demo` for real: the provider and the demo portal under gunicorn on loopback, started
-once per module by the same command a newcomer runs."""
+once per module by the same command a newcomer runs; and a Chromium page (``page``) that fails
+its test on any Content-Security-Policy violation."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from urllib.parse import urljoin
 import pytest
 import requests
 from bs4 import BeautifulSoup
+from playwright.sync_api import ConsoleMessage, Page, sync_playwright
 
 FAILED = pytest.StashKey[bool]()
 
@@ -118,3 +120,40 @@ def run_idp(demo: Demo, *args: str, stdin: str | None = None, timeout: float = 6
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTEFACTS = Path("test-artifacts")
+# This machine has no network beyond loopback: keep Chromium from calling home.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def page(request: pytest.FixtureRequest) -> Iterator[Page]:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium package is not installed (.ci/run installs it)")
+    violations: list[str] = []
+
+    def watch(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            violations.append(message.text)
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(locale="vi-VN")
+        current = context.new_page()
+        current.on("console", watch)
+        yield current
+        if request.node.stash.get(FAILED, False):
+            ARTEFACTS.mkdir(exist_ok=True)
+            current.screenshot(path=str(ARTEFACTS / f"{request.node.name}.png"), full_page=True)
+        browser.close()
+    assert not violations, violations
