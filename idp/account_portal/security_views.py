@@ -13,7 +13,7 @@ from flask_wtf import FlaskForm
 
 from idp.account_portal.guard import signed_in
 from idp.accounts import security
-from idp.accounts.service import has_second_factor, totp_uri
+from idp.accounts.service import has_totp, totp_uri
 from idp.authn import totp
 from idp.authn.forms import (
     WRONG_FIRST_CODE,
@@ -36,7 +36,7 @@ def overview() -> ResponseReturnValue:
     return render_template(
         "account/security.html",
         account=account,
-        has_totp=has_second_factor(account),
+        has_totp=has_totp(account),
         codes_left=security.recovery_codes_left(account),
     )
 
@@ -88,7 +88,7 @@ def enrol_totp() -> ResponseReturnValue:
     return render_template(
         "account/totp.html",
         form=form,
-        replacing=has_second_factor(account),
+        replacing=has_totp(account),
         qr_code=totp.qr_code(totp_uri(account, secret)),
         secret=totp.grouped(secret),
     ), (400 if form.errors else 200)
@@ -97,7 +97,7 @@ def enrol_totp() -> ResponseReturnValue:
 @blueprint.post("/totp/remove")
 @signed_in(recent=True)
 def remove_totp() -> ResponseReturnValue:
-    if FlaskForm().validate_on_submit() and has_second_factor(g.account):
+    if FlaskForm().validate_on_submit() and has_totp(g.account):
         security.remove_totp(g.account)
         log.info("authenticator removed account=%s", g.account.id)
         flash(_("The authenticator app is removed, and so are your recovery codes."))
@@ -108,7 +108,7 @@ def remove_totp() -> ResponseReturnValue:
 @signed_in(recent=True)
 def regenerate_recovery_codes() -> ResponseReturnValue:
     """New recovery codes, shown once; only with an authenticator app, which they stand in for."""
-    if not (FlaskForm().validate_on_submit() and has_second_factor(g.account)):
+    if not (FlaskForm().validate_on_submit() and has_totp(g.account)):
         return redirect(url_for(".overview"))
     codes = security.regenerate_recovery_codes(g.account)
     log.info("recovery codes replaced account=%s", g.account.id)

@@ -81,6 +81,11 @@ def enrol_totp(account: Account, secret: str) -> None:
 
 
 def has_second_factor(account: Account) -> bool:
+    return has_totp(account)
+
+
+def has_totp(account: Account) -> bool:
+    """Whether the account has an authenticator app for one-time codes."""
     return account.totp_secret_sealed is not None
 
 
