@@ -36,6 +36,7 @@ def create_app(environ: Mapping[str, str] | None = None, *, check_schema: bool =
     from idp import pages
     from idp.account_portal import blueprint as account_blueprint
     from idp.account_portal.passkeys import blueprint as account_passkeys_blueprint
+    from idp.account_portal.security_views import blueprint as security_blueprint
     from idp.accounts.views import blueprint as activation_blueprint
     from idp.authn.views import blueprint as authn_blueprint
     from idp.consent.register import blueprint as register_blueprint
@@ -62,6 +63,7 @@ def create_app(environ: Mapping[str, str] | None = None, *, check_schema: bool =
     app.register_blueprint(account_blueprint)
     app.register_blueprint(register_blueprint)
     app.register_blueprint(account_passkeys_blueprint)
+    app.register_blueprint(security_blueprint)
     pages.init_app(app)
 
     if check_schema:

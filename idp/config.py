@@ -61,6 +61,11 @@ SETTINGS: tuple[Setting, ...] = (
         300,
         "seconds after a sign-in during which the citizen may change their credentials",
     ),
+    Setting(
+        "TOTP_ENROLMENT_LIFETIME",
+        600,
+        "seconds a new authenticator app has to be confirmed with its first code",
+    ),
     Setting("TRANSACTION_LIFETIME", 900, "seconds a citizen has to finish signing in"),
     Setting(
         "WEBAUTHN_CHALLENGE_LIFETIME",

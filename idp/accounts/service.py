@@ -33,8 +33,22 @@ class NewAccount:
     totp_secret: str | None
 
 
-def _totp_context(account_id: int) -> str:
-    return f"totp:{account_id}"
+def seal_totp_secret(account_id: int, secret: str) -> bytes:
+    """``secret`` sealed with the key-encryption key, bound to this account (a pending secret
+    too: confirming it moves the sealed value as it is)."""
+    return seal(
+        secret.encode(),
+        context=f"totp:{account_id}",
+        key_encryption_key=current_app.config["KEY_ENCRYPTION_KEY"],
+    )
+
+
+def open_totp_secret(account_id: int, sealed: bytes) -> str:
+    return unseal(
+        sealed,
+        context=f"totp:{account_id}",
+        key_encryption_key=current_app.config["KEY_ENCRYPTION_KEY"],
+    ).decode()
 
 
 def create_account(
@@ -74,11 +88,7 @@ def personal_data(citizen: Citizen) -> PersonalData:
 
 def enrol_totp(account: Account, secret: str) -> None:
     """Store ``secret`` sealed with the key-encryption key, bound to this account."""
-    account.totp_secret_sealed = seal(
-        secret.encode(),
-        context=_totp_context(account.id),
-        key_encryption_key=current_app.config["KEY_ENCRYPTION_KEY"],
-    )
+    account.totp_secret_sealed = seal_totp_secret(account.id, secret)
     account.totp_last_step = None
     db.session.commit()
 
@@ -88,14 +98,15 @@ def has_second_factor(account: Account) -> bool:
     return account.totp_secret_sealed is not None or has_passkeys(account.id)
 
 
+def has_totp(account: Account) -> bool:
+    """Whether the account has an authenticator app for one-time codes."""
+    return account.totp_secret_sealed is not None
+
+
 def totp_secret(account: Account) -> str | None:
     if account.totp_secret_sealed is None:
         return None
-    return unseal(
-        account.totp_secret_sealed,
-        context=_totp_context(account.id),
-        key_encryption_key=current_app.config["KEY_ENCRYPTION_KEY"],
-    ).decode()
+    return open_totp_secret(account.id, account.totp_secret_sealed)
 
 
 def totp_uri(account: Account, secret: str) -> str:

@@ -1,7 +1,12 @@
 """The sign-in pages: citizen-ID number and password, then the second factor (a one-time code or
 a passkey) when the portal needs it; or a passkey alone. Every failure shows the same message, so
 the pages do not reveal who has an account; so does every lock-out (they are kept per number
-typed, known or not)."""
+typed, known or not).
+
+A citizen who lost the phone uses a recovery code instead of the one-time code; the sign-in then
+goes on only after a new password and a new authenticator app (``TransactionState.RECOVERY``,
+``NEW_TOTP``), so nobody leaves a recovery with the old credentials still valid.
+"""
 
 from __future__ import annotations
 
@@ -11,15 +16,24 @@ from flask import Blueprint, jsonify, redirect, render_template, request, url_fo
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from idp.accounts import passkeys
+from idp.accounts import passkeys, security
 from idp.accounts import service as accounts
 from idp.accounts.browser import browser_binding, current_session, remember_sign_in
 from idp.accounts.devices import describe_browser, truncate_address
 from idp.accounts.sessions import start_session
 from idp.audit.events import Event
 from idp.audit.ledger import Detail, record
-from idp.authn import policy, throttle, webauthn
-from idp.authn.forms import OtpForm, PasswordForm
+from idp.authn import policy, throttle, totp, webauthn
+from idp.authn.forms import (
+    WRONG_FIRST_CODE,
+    NewPasswordForm,
+    OtpForm,
+    PasswordForm,
+    RecoveryCodeForm,
+    meets_policy,
+    not_current_password,
+)
+from idp.authn.password_policy import MIN_LENGTH
 from idp.authn.throttle import Lockout
 from idp.consent.catalogue import satisfies
 from idp.extensions import db
@@ -95,6 +109,19 @@ def _finish_sign_in(
 ) -> ResponseReturnValue:
     """Record the sign-in of ``account`` by ``methods`` (RFC 8176 values), at the level they
     reach (``authn/policy``), and move on to consent."""
+    next_page = _sign_in(transaction, expected, account, methods, event)
+    return redirect(next_page) if next_page else expired_page()
+
+
+def _sign_in(
+    transaction: AuthorizationTransaction,
+    expected: TransactionState,
+    account: Account,
+    methods: list[str],
+    event: Event = Event.SIGNIN_SUCCESS,
+) -> str | None:
+    """``_finish_sign_in`` without the redirect: the next page, or None when the transaction
+    has moved on in the meantime."""
     amr = policy.amr_for(methods)
     acr = policy.assurance(amr, account.identity_level)
     method = _method_name(methods)
@@ -114,7 +141,7 @@ def _finish_sign_in(
                 method=method,
                 reason="unmet_authentication_requirements",
             )
-        return redirect(url_for("authorize.resume", transaction_id=transaction.id))
+        return url_for("authorize.resume", transaction_id=transaction.id)
     token, signed_in = start_session(account.id, acr=acr, amr=amr, **_client_details())
     remember_sign_in(token)
     # The provider's own account pages have no portal, so nothing to consent to.
@@ -126,7 +153,7 @@ def _finish_sign_in(
         account_id=account.id,
         browser_session_id=signed_in.id,
     ):
-        return expired_page()
+        return None
     _record_sign_in(
         event,
         transaction,
@@ -137,8 +164,8 @@ def _finish_sign_in(
         sid=signed_in.sid,
     )
     if first_party:
-        return redirect(url_for("authorize.resume", transaction_id=transaction.id))
-    return redirect(url_for("consent.decide", transaction_id=transaction.id))
+        return url_for("authorize.resume", transaction_id=transaction.id)
+    return url_for("consent.decide", transaction_id=transaction.id)
 
 
 @blueprint.route("/<transaction_id>", methods=["GET", "POST"])
@@ -363,11 +390,135 @@ def passkey(transaction_id: str) -> ResponseReturnValue:
     return _second_factor_page(transaction, account, OtpForm(formdata=None), error, 401)
 
 
+def _signing_in(
+    transaction_id: str, state: TransactionState
+) -> tuple[AuthorizationTransaction, Account] | None:
+    """The transaction of this browser in ``state``, and the account it has identified."""
+    transaction = load_transaction(transaction_id, browser_binding(), state)
+    if transaction is None or transaction.account_id is None:
+        return None
+    account = db.session.get(Account, transaction.account_id)
+    return None if account is None else (transaction, account)
+
+
+@blueprint.route("/<transaction_id>/recovery", methods=["GET", "POST"])
+def recovery(transaction_id: str) -> ResponseReturnValue:
+    """A recovery code in place of the one-time code (NIST SP 800-63B §5.1.2); wrong and used
+    codes get the same message as any other failure."""
+    found = _signing_in(transaction_id, TransactionState.OTP)
+    if found is None:
+        return expired_page()
+    transaction, account = found
+    form = RecoveryCodeForm()
+    error: str | None = None
+    status = 200
+    headers: dict[str, str] = {}
+    if form.validate_on_submit():
+        if blocked := throttle.check_address(request.remote_addr):
+            return too_many_failures_page(blocked.until)
+        key = throttle.key_for_citizen_id(account.citizen.citizen_id)
+        lockout = throttle.check(throttle.Factor.RECOVERY_CODE, key)
+        if lockout is None and security.use_recovery_code(account, form.recovery_code.data):
+            throttle.succeeded(throttle.Factor.RECOVERY_CODE, key)
+            log.info("recovery code accepted tx=%s", transaction.id[:8])
+            if advance(transaction, TransactionState.OTP, TransactionState.RECOVERY):
+                return redirect(url_for("authn.new_password", transaction_id=transaction.id))
+            return expired_page()
+        log.info("recovery code refused tx=%s", transaction.id[:8])
+        if lockout is None:
+            lockout = throttle.failed(
+                throttle.Factor.RECOVERY_CODE, key, address=request.remote_addr
+            )
+        _record_sign_in(
+            Event.SIGNIN_FAILURE,
+            transaction,
+            account_id=account.id,
+            method="recovery_code",
+            reason="locked_out" if lockout else "bad_recovery_code",
+        )
+        error, status, headers = _refusal(lockout)
+    elif form.is_submitted():
+        error, status = _(GENERIC_FAILURE), 401
+    if error:
+        form.recovery_code.data = ""
+    return (
+        render_template("signin/recovery.html", form=form, error=error, transaction=transaction),
+        status,
+        headers,
+    )
+
+
+@blueprint.route("/<transaction_id>/new-password", methods=["GET", "POST"])
+def new_password(transaction_id: str) -> ResponseReturnValue:
+    """After a recovery code: a new password, which ends every sign-in of the account."""
+    found = _signing_in(transaction_id, TransactionState.RECOVERY)
+    if found is None:
+        return expired_page()
+    transaction, account = found
+    form = NewPasswordForm()
+
+    def is_current(candidate: str) -> bool:
+        return security.is_current_password(account, candidate)
+
+    checks = {
+        "new_password": [
+            meets_policy(security.personal_data(account)),
+            not_current_password(is_current),
+        ]
+    }
+    if form.validate_on_submit(extra_validators=checks):
+        if not advance(transaction, TransactionState.RECOVERY, TransactionState.NEW_TOTP):
+            return expired_page()
+        security.change_password(account, form.new_password.data, keep=None)
+        log.info("password replaced in a recovery tx=%s", transaction.id[:8])
+        return redirect(url_for("authn.new_authenticator", transaction_id=transaction.id))
+    return render_template(
+        "signin/new_password.html", form=form, minimum=MIN_LENGTH, transaction=transaction
+    ), (400 if form.errors else 200)
+
+
+@blueprint.route("/<transaction_id>/new-authenticator", methods=["GET", "POST"])
+def new_authenticator(transaction_id: str) -> ResponseReturnValue:
+    """After the new password: a new authenticator app replaces the lost one (and the old
+    recovery codes); its first code is the second factor of this sign-in."""
+    found = _signing_in(transaction_id, TransactionState.NEW_TOTP)
+    if found is None:
+        return expired_page()
+    transaction, account = found
+    form = OtpForm()
+    if form.validate_on_submit():
+        codes = security.confirm_totp(account, form.otp.data)
+        if codes is not None:
+            log.info("authenticator replaced in a recovery tx=%s", transaction.id[:8])
+            next_page = _sign_in(
+                transaction, TransactionState.NEW_TOTP, account, [policy.PWD, policy.OTP]
+            )
+            if next_page is None:
+                return expired_page()
+            return render_template(
+                "account/recovery_codes.html", codes=codes, continue_to=next_page
+            )
+        form.otp.errors.append(WRONG_FIRST_CODE)
+    secret = security.pending_totp_secret(account)
+    return render_template(
+        "signin/new_authenticator.html",
+        form=form,
+        transaction=transaction,
+        qr_code=totp.qr_code(accounts.totp_uri(account, secret)),
+        secret=totp.grouped(secret),
+    ), (400 if form.errors else 200)
+
+
 @blueprint.post("/<transaction_id>/cancel")
 def cancel(transaction_id: str) -> ResponseReturnValue:
     """The citizen gives up: the portal gets access_denied (OIDC Core §3.1.2.6)."""
     transaction = load_transaction(
-        transaction_id, browser_binding(), TransactionState.LOGIN, TransactionState.OTP
+        transaction_id,
+        browser_binding(),
+        TransactionState.LOGIN,
+        TransactionState.OTP,
+        TransactionState.RECOVERY,
+        TransactionState.NEW_TOTP,
     )
     if transaction is None or not advance(
         transaction, transaction.state, TransactionState.DENIED, error="access_denied"

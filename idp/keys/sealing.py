@@ -1,4 +1,5 @@
-"""Encryption at rest with the key-encryption key (AES-256-GCM).
+"""Encryption at rest with the key-encryption key (AES-256-GCM), and the other keys derived
+from it.
 
 Each sealed value is bound to a context string (the key id, the account), so a sealed blob
 copied to another row does not open.
@@ -20,11 +21,16 @@ class UnsealError(Exception):
     """The value was not sealed with this key-encryption key, or it was altered."""
 
 
+def derive_key(key_encryption_key: str, purpose: bytes) -> bytes:
+    """A 256-bit key for one ``purpose`` (RFC 5869 HKDF-SHA256): keys of different purposes
+    are independent, and none reveals the key-encryption key."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(
+        key_encryption_key.encode()
+    )
+
+
 def _aead(key_encryption_key: str) -> AESGCM:
-    key = HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=b"citizen-idp sealing v1"
-    ).derive(key_encryption_key.encode())
-    return AESGCM(key)
+    return AESGCM(derive_key(key_encryption_key, b"citizen-idp sealing v1"))
 
 
 def seal(plaintext: bytes, *, context: str, key_encryption_key: str) -> bytes:

@@ -1,6 +1,6 @@
 """All models, imported here so that metadata (and Alembic) sees every table."""
 
-from idp.models.accounts import Account, ActivationRequest, BrowserSession
+from idp.models.accounts import Account, ActivationRequest, BrowserSession, RecoveryCode
 from idp.models.audit import AuditEntry, AuditHead
 from idp.models.base import Base
 from idp.models.clients import Client
@@ -39,6 +39,7 @@ __all__ = [
     "HealthInsurance",
     "OutboxMessage",
     "Passkey",
+    "RecoveryCode",
     "RefreshToken",
     "SigningKey",
     "SocialInsurance",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from idp.models.base import Base
@@ -21,9 +21,14 @@ class Account(Base):
     # None until the citizen activates the account, and again after an officer's reset: an
     # account without a password cannot sign in.
     password_hash: Mapped[str | None] = mapped_column(String(200))
+    # When the citizen last chose a new password; None: the one the account was created with.
+    password_changed_at: Mapped[datetime | None]
     totp_secret_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     # RFC 6238 time step of the last accepted code; a code of that step or earlier is refused.
     totp_last_step: Mapped[int | None]
+    # An authenticator being set up: its secret, sealed, until confirmed with a first code.
+    totp_pending_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    totp_pending_expires_at: Mapped[datetime | None]
     identity_level: Mapped[int] = mapped_column(default=1)
     # The language the citizen's notices are written in (the pages' language at activation).
     language: Mapped[str] = mapped_column(String(2), default="vi", server_default="vi")
@@ -54,6 +59,20 @@ class ActivationRequest(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class RecoveryCode(Base):
+    """A single-use recovery code (``authn/recovery_codes``), kept as a keyed digest."""
+
+    __tablename__ = "recovery_code"
+    # The digest is looked up per account: the constraint is the index of that lookup.
+    __table_args__ = (UniqueConstraint("account_id", "code_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
 
 
 class BrowserSession(Base):

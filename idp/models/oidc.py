@@ -18,10 +18,16 @@ class TransactionState(enum.StrEnum):
       ├──(no second factor, or signed in)──────┘  └──deny───► DENIED ───resume──┘
       └──passkey alone─────────────────────────┘
     any step that cannot succeed (level unreachable) ──► DENIED with an error code
+
+    OTP ──recovery code──► RECOVERY ──new password──► NEW_TOTP ──new authenticator──► CONSENT
+    (a recovery code stands in for the lost device once; the sign-in goes on only when the
+    citizen has a new password and a new authenticator)
     """
 
     LOGIN = "login"
     OTP = "otp"
+    RECOVERY = "recovery"
+    NEW_TOTP = "new_totp"
     CONSENT = "consent"
     APPROVED = "approved"
     DENIED = "denied"

@@ -1,6 +1,6 @@
 """`idp demo` for real: the provider and the demo portal under gunicorn on loopback, started
-once per session by the same command a newcomer runs; and a page of Debian's Chromium driven by
-Playwright, on which a Content-Security-Policy violation fails the test."""
+once per module by the same command a newcomer runs; and a Chromium page (``page``) that fails
+its test on any Content-Security-Policy violation."""
 
 from __future__ import annotations
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
+from urllib.parse import unquote
+from xml.etree import ElementTree
 
 import pytest
+import segno
 
 from idp.authn import password, totp
-from idp.keys.sealing import UnsealError, seal, unseal
+from idp.keys.sealing import UnsealError, derive_key, seal, unseal
 
 AT = datetime(2026, 11, 27, 9, 0, 0, tzinfo=UTC)
 
@@ -68,3 +72,52 @@ def test_sealed_values_open_only_with_their_key_and_context() -> None:
         unseal(sealed, context="totp:2", key_encryption_key="kek-one")
     with pytest.raises(UnsealError):
         unseal(sealed, context="totp:1", key_encryption_key="kek-two")
+
+
+def test_derived_keys_differ_by_purpose_and_by_key() -> None:
+    key = derive_key("kek-one", b"purpose one")
+    assert len(key) == 32
+    assert key == derive_key("kek-one", b"purpose one")
+    assert key != derive_key("kek-one", b"purpose two")
+    assert key != derive_key("kek-two", b"purpose one")
+
+
+def _dark_modules(path: str, border: int) -> set[tuple[int, int]]:
+    """The dark modules drawn by segno's SVG path: one horizontal line per run of them."""
+    x = y = 0.0
+    dark: set[tuple[int, int]] = set()
+    for command, first, second in re.findall(r"([Mmh])(-?[\d.]+)(?: (-?[\d.]+))?", path):
+        if command == "M":
+            x, y = float(first), float(second)
+        elif command == "m":
+            x, y = x + float(first), y + float(second)
+        else:
+            row = int(y - 0.5) - border
+            dark.update((row, int(x) - border + i) for i in range(int(float(first))))
+            x += float(first)
+    return dark
+
+
+def test_the_qr_code_is_an_svg_of_the_provisioning_uri() -> None:
+    secret = totp.new_secret()
+    uri = totp.provisioning_uri(secret, "087084000999")
+    assert uri.startswith("otpauth://totp/citizen-idp:087084000999?secret=" + secret)
+    source = totp.qr_code(uri)
+    prefix = "data:image/svg+xml;charset=utf-8,"
+    assert source.startswith(prefix)
+    svg = ElementTree.fromstring(unquote(source.removeprefix(prefix)))  # noqa: S314 (our own output)
+    namespace = "{http://www.w3.org/2000/svg}"
+    assert svg.tag == f"{namespace}svg"
+    assert "style" not in svg.attrib  # our CSP allows no inline style
+    symbol = segno.make(uri, error="m")
+    size = len(symbol.matrix)
+    assert svg.get("width") == svg.get("height") == str((size + 8) * 5)
+    (lines,) = [p for p in svg.iter(f"{namespace}path") if p.get("class") == "qrline"]
+    dark = {(r, c) for r, row in enumerate(symbol.matrix) for c, module in enumerate(row) if module}
+    assert _dark_modules(lines.get("d", ""), border=4) == dark
+    # A QR code of another secret is another picture.
+    assert totp.qr_code(totp.provisioning_uri(totp.new_secret(), "087084000999")) != source
+
+
+def test_the_secret_is_shown_in_groups_of_four() -> None:
+    assert totp.grouped("ABCDEFGHIJKLMNOP") == "ABCD EFGH IJKL MNOP"

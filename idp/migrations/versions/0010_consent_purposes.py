@@ -1,7 +1,7 @@
 """Portals declare a purpose and legal basis per scope; consents keep them and can be revoked.
 
 Revision ID: 0010_consent_purposes
-Revises: 0008_activation
+Revises: 0009_recovery_codes
 Create Date: 2026-11-27
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_consent_purposes"
-down_revision = "0008_activation"
+down_revision = "0009_recovery_codes"
 branch_labels = None
 depends_on = None
 
