@@ -56,7 +56,7 @@ def change() -> ResponseReturnValue:
         if action == "rename":
             passkeys.rename_passkey(g.account.id, int(passkey_id), request.form.get("name", ""))
         elif action == "remove":
-            passkeys.remove_passkey(g.account.id, int(passkey_id))
+            passkeys.remove_passkey(g.account, int(passkey_id))
         else:
             raise passkeys.PasskeyError("unknown_action")
     except passkeys.PasskeyError as refused:

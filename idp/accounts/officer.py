@@ -8,14 +8,14 @@ import threading
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.engine import CursorResult
 
 from idp.accounts.activation import is_active
 from idp.accounts.service import AccountError
 from idp.accounts.sessions import live_sessions
 from idp.extensions import db
-from idp.models import Account, Citizen
+from idp.models import Account, Citizen, Passkey, RecoveryCode
 from idp.notify.messages import Notice
 from idp.notify.notifier import Message, notify
 from idp.oidc.logout import log_out
@@ -53,8 +53,9 @@ def _account_of(citizen_id: str) -> tuple[Citizen, Account]:
 
 
 def reset_account(citizen_id: str) -> Reset:
-    """Remove the password and TOTP secret, end every session (telling the portals by
-    back-channel logout) and revoke every token; the citizen activates the same account again.
+    """Remove the password, TOTP secret, passkeys and recovery codes, end every session
+    (telling the portals by back-channel logout) and revoke every token; the citizen activates
+    the same account again.
 
     The identity level goes back to 1: the in-person check vouched for the person holding the
     old credentials, and new ones are set with no more than the registry contact behind them.
@@ -63,8 +64,18 @@ def reset_account(citizen_id: str) -> Reset:
     db.session.execute(
         update(Account)
         .where(Account.id == account.id)
-        .values(password_hash=None, totp_secret_sealed=None, totp_last_step=None, identity_level=1)
+        .values(
+            password_hash=None,
+            totp_secret_sealed=None,
+            totp_last_step=None,
+            totp_pending_sealed=None,
+            totp_pending_expires_at=None,
+            identity_level=1,
+        )
     )
+    # Every credential goes: the passkeys and recovery codes may be in the wrong hands too.
+    db.session.execute(delete(Passkey).where(Passkey.account_id == account.id))
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.account_id == account.id))
     db.session.commit()
     db.session.refresh(account)
     revoked = revoke_account_tokens(account.id)

@@ -23,6 +23,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from idp import clock
+from idp.accounts.changes import credential_changed
 from idp.authn import webauthn
 from idp.authn.totp import ISSUER_NAME
 from idp.extensions import db
@@ -221,6 +222,7 @@ def register_passkey(
         # §7.1: a credential ID already registered, to this account or another, is refused.
         db.session.rollback()
         raise PasskeyError("duplicate_credential") from None
+    credential_changed(account, "passkey", "added")
     return passkey
 
 
@@ -236,13 +238,14 @@ def rename_passkey(account_id: int, passkey_id: int, name: str) -> None:
         raise PasskeyError("unknown_passkey")
 
 
-def remove_passkey(account_id: int, passkey_id: int) -> None:
+def remove_passkey(account: Account, passkey_id: int) -> None:
     removed = db.session.execute(
-        delete(Passkey).where(Passkey.id == passkey_id, Passkey.account_id == account_id)
+        delete(Passkey).where(Passkey.id == passkey_id, Passkey.account_id == account.id)
     )
     db.session.commit()
     if removed.rowcount != 1:  # type: ignore[attr-defined]
         raise PasskeyError("unknown_passkey")
+    credential_changed(account, "passkey", "removed")
 
 
 def sign_in_options(
@@ -277,12 +280,15 @@ def sign_in_options(
 
 
 def _suspend(passkey: Passkey) -> None:
-    db.session.execute(
+    suspended = db.session.execute(
         update(Passkey)
         .where(Passkey.id == passkey.id, Passkey.suspended_at.is_(None))
         .values(suspended_at=clock.now())
     )
     db.session.commit()
+    account = db.session.get(Account, passkey.account_id)
+    if suspended.rowcount == 1 and account is not None:  # type: ignore[attr-defined]
+        credential_changed(account, "passkey", "suspended")
 
 
 def authenticate(

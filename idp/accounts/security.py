@@ -14,7 +14,9 @@ from flask import current_app
 from sqlalchemy import delete, func, select, update
 
 from idp import clock
+from idp.accounts.changes import credential_changed
 from idp.accounts.service import open_totp_secret, seal_totp_secret
+from idp.accounts.sessions import live_sessions
 from idp.authn import password as passwords
 from idp.authn import recovery_codes, totp
 from idp.authn.password_policy import PersonalData
@@ -46,15 +48,10 @@ def change_password(account: Account, new_password: str, *, keep: BrowserSession
     account.password_hash = passwords.hash_password(new_password)
     account.password_changed_at = clock.now()
     db.session.commit()
-    live = select(BrowserSession).where(
-        BrowserSession.account_id == account.id,
-        BrowserSession.ended_at.is_(None),
-        BrowserSession.expires_at > clock.now(),
-    )
-    if keep is not None:
-        live = live.where(BrowserSession.id != keep.id)
-    for session in db.session.scalars(live).all():
-        log_out(session)
+    for session in live_sessions(account.id):
+        if keep is None or session.id != keep.id:
+            log_out(session)
+    credential_changed(account, "password", "changed")
 
 
 def pending_totp_secret(account: Account) -> str:
@@ -104,6 +101,7 @@ def confirm_totp(account: Account, code: str) -> list[str] | None:
         return None
     codes = _replace_recovery_codes(account)
     db.session.commit()
+    credential_changed(account, "totp", "added")
     return codes
 
 
@@ -116,12 +114,14 @@ def remove_totp(account: Account) -> None:
     account.totp_last_step = None
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.account_id == account.id))
     db.session.commit()
+    credential_changed(account, "totp", "removed")
 
 
 def regenerate_recovery_codes(account: Account) -> list[str]:
     """A new set of recovery codes, shown once; the earlier ones stop working."""
     codes = _replace_recovery_codes(account)
     db.session.commit()
+    credential_changed(account, "recovery_codes", "replaced")
     return codes
 
 
@@ -153,7 +153,10 @@ def use_recovery_code(account: Account, code: str) -> bool:
         .values(used_at=clock.now())
     )
     db.session.commit()
-    return bool(spent.rowcount == 1)  # type: ignore[attr-defined]
+    if spent.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    credential_changed(account, "recovery_code", "used")
+    return True
 
 
 def _digest(code: str, account_id: int) -> str:

@@ -28,6 +28,8 @@ class Notice(StrEnum):
     ACCOUNT_RESET = "account_reset"
     #: An officer verified the citizen's identity in person: identity level 2.
     IDENTITY_VERIFIED = "identity_verified"
+    #: How the citizen signs in changed (values: change, url of the account pages).
+    CREDENTIAL_CHANGED = "credential_changed"
     #: A portal received data it had not received before, or sensitive data (values: portal,
     #: items, url of the access history).
     DATA_RELEASED = "data_released"
@@ -74,6 +76,13 @@ TEMPLATES: dict[Notice, Template] = {
         _l(
             "An officer verified your identity in person: your e-ID account is now at identity "
             "level 2."
+        ),
+    ),
+    Notice.CREDENTIAL_CHANGED: Template(
+        _l("Your e-ID sign-in settings changed"),
+        _l(
+            "On your e-ID account, %(change)s. If this was not you, sign in at %(url)s, choose "
+            "Sign-in history and press “This wasn't me”, or contact an e-ID office."
         ),
     ),
     Notice.DATA_RELEASED: Template(

@@ -10,10 +10,11 @@ from flask import Flask
 from sqlalchemy import select
 
 from idp import clock
+from idp.accounts.security import regenerate_recovery_codes
 from idp.accounts.service import check_password
 from idp.extensions import db
 from idp.keys.store import ensure_keys
-from idp.models import Account, BrowserSession, RefreshToken, Token
+from idp.models import Account, BrowserSession, RecoveryCode, RefreshToken, Token
 from idp.notify.outbox import recent_messages
 from tests.factories import PASSWORD, make_account, make_citizen, make_portal
 from tests.integration.conftest import START, Flow, english
@@ -48,6 +49,8 @@ def _account(app: Flask) -> Account:
 def test_reset_removes_credentials_ends_sessions_and_revokes_tokens(
     app: Flask, offline_flow: Flow
 ) -> None:
+    with app.app_context():
+        regenerate_recovery_codes(_account(app))
     code, output = run(app, "accounts", "reset", CITIZEN_ID, "--json")
     assert code == 0, output
     assert json.loads(output) == {
@@ -68,7 +71,8 @@ def test_reset_removes_credentials_ends_sessions_and_revokes_tokens(
         assert all(t.revoked_at for t in db.session.scalars(select(Token)))
         assert all(t.revoked_at for t in db.session.scalars(select(RefreshToken)))
         assert check_password(CITIZEN_ID, PASSWORD, address=None).reason == "no_password"
-        [notice] = recent_messages()
+        assert db.session.scalars(select(RecoveryCode)).all() == []
+        notice = recent_messages()[0]  # newest first
         assert notice.kind == "account_reset"
         assert notice.language == "vi"
     # The browser's session is over: a new authorization asks for a password again.

@@ -206,7 +206,7 @@ def test_rename_and_remove(account: Account, authenticator: SoftwareAuthenticato
     _refused("bad_name", passkeys.rename_passkey, account.id, passkey.id, " ")
     _refused("unknown_passkey", passkeys.rename_passkey, account.id + 1, passkey.id, "Của ai")
     _refused("unknown_passkey", passkeys.remove_passkey, account.id + 1, passkey.id)
-    passkeys.remove_passkey(account.id, passkey.id)
+    passkeys.remove_passkey(account, passkey.id)
     assert passkeys.list_passkeys(account.id) == []
     _refused("unknown_passkey", passkeys.remove_passkey, account.id, passkey.id)
 
