@@ -205,6 +205,11 @@ def accounts_reset(citizen_id: str, as_json: bool) -> None:
         raise click.ClickException(str(error)) from None
     for delivery in reset.deliveries:  # back-channel logout notices to the portals
         delivery.join(timeout=BACKCHANNEL_WAIT_SECONDS)
+    _record_admin(
+        Event.ADMIN_ACCOUNT_RESET,
+        account_id=reset.account.id,
+        details={"sessions_ended": reset.sessions_ended, "tokens_revoked": reset.tokens_revoked},
+    )
     notified = reset.notified.to.masked if reset.notified else None
     if as_json:
         _print_json(
@@ -236,6 +241,11 @@ def accounts_verify_identity(citizen_id: str, as_json: bool) -> None:
         verified = verify_identity(citizen_id)
     except AccountError as error:
         raise click.ClickException(str(error)) from None
+    _record_admin(
+        Event.ADMIN_IDENTITY_VERIFIED,
+        account_id=verified.account.id,
+        details={"changed": verified.changed},
+    )
     notified = verified.notified.to.masked if verified.notified else None
     if as_json:
         _print_json(

@@ -35,12 +35,15 @@ from sqlalchemy.engine import CursorResult
 
 from idp import clock
 from idp.accounts.service import personal_data
+from idp.audit.events import Event
+from idp.audit.ledger import record
 from idp.authn import password as passwords
 from idp.authn.password_policy import MESSAGES, check_new_password
 from idp.extensions import db
 from idp.models import Account, ActivationRequest, Citizen
 from idp.notify.messages import Notice
 from idp.notify.notifier import MASK, contact_of, notify
+from idp.population.citizen_id import is_well_formed
 from idp.population.registry import find_by_citizen_id
 
 log = logging.getLogger(__name__)
@@ -186,9 +189,13 @@ def request_code(citizen_id: str, birth_date: date, full_name: str, *, language:
         notice = (Notice.ACTIVATION_CODE, {"code": code, "minutes": minutes})
     db.session.add(request)
     db.session.commit()
+    sent = "none"
     if citizen is not None and notice is not None:
         kind, values = notice
         notify(citizen, kind, language=language, **values)
+        sent = "code" if kind is Notice.ACTIVATION_CODE else "notice"
+    if is_well_formed(citizen_id):
+        record(Event.ACTIVATION_REQUESTED, citizen_id=citizen_id, details={"sent": sent})
     return Started(handle, request.masked_contact)
 
 
@@ -238,11 +245,13 @@ def confirm_code(handle: str | None, code: str) -> CodeCheck:
     db.session.commit()
     assert isinstance(counted, CursorResult)
     if counted.rowcount != 1:
+        _refused(request, "unusable")
         return CodeCheck.UNUSABLE
     code = "".join(code.split())
     expected = request.code_digest
     if expected is None or not hmac.compare_digest(expected, _code_digest(request.id, code)):
         log.info("activation: wrong code")
+        _refused(request, "wrong_code")
         return CodeCheck.WRONG
     # The code is spent here: a second use finds the request CONFIRMED, not PENDING. The
     # citizen gets a fresh lifetime to choose a password.
@@ -250,6 +259,18 @@ def confirm_code(handle: str | None, code: str) -> CodeCheck:
     if not _advance(request, State.PENDING, State.CONFIRMED, expires_at=clock.now() + lifetime):
         return CodeCheck.UNUSABLE
     return CodeCheck.ACCEPTED
+
+
+def _refused(request: ActivationRequest, reason: str) -> None:
+    """A refused code is recorded against the citizen it was for (none for a decoy request)."""
+    if request.citizen_pk is not None:
+        citizen = db.session.get(Citizen, request.citizen_pk)
+        if citizen is not None:
+            record(
+                Event.ACTIVATION_CODE_REFUSED,
+                citizen_id=citizen.citizen_id,
+                details={"reason": reason},
+            )
 
 
 def complete(handle: str | None, password: str, *, language: str) -> Completed:
@@ -268,6 +289,7 @@ def complete(handle: str | None, password: str, *, language: str) -> Completed:
     if not _advance(request, State.CONFIRMED, State.DONE):
         return Completed(None, expired=True)
     account = _account_of(citizen.id)
+    reactivated = account is not None
     if account is None:
         account = Account(
             citizen_pk=citizen.id,
@@ -281,16 +303,21 @@ def complete(handle: str | None, password: str, *, language: str) -> Completed:
         db.session.commit()
     else:
         # Only an account without a password is activated again (it was reset).
-        reactivated = db.session.execute(
+        updated = db.session.execute(
             update(Account)
             .where(Account.id == account.id, Account.password_hash.is_(None))
             .values(password_hash=password_hash, language=language)
         )
         db.session.commit()
-        assert isinstance(reactivated, CursorResult)
-        if reactivated.rowcount != 1:
+        assert isinstance(updated, CursorResult)
+        if updated.rowcount != 1:
             return Completed(None, expired=True)
         db.session.refresh(account)
     log.info("activation: account %d activated", account.id)
+    record(
+        Event.ACCOUNT_ACTIVATED,
+        account_id=account.id,
+        details={"reactivated": reactivated},
+    )
     notify(citizen, Notice.ACCOUNT_ACTIVATED, language=language)
     return Completed(account)

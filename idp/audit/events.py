@@ -29,6 +29,14 @@ class Event(StrEnum):
     """The citizen signed out (RP-initiated logout): ``sid``, ``revoked_tokens`` (how many access
     tokens of the session were revoked)."""
 
+    ACTIVATION_REQUESTED = "citizen:activation:requested"
+    """Someone asked to activate the account of the citizen-ID number typed: ``sent`` (``code``,
+    ``notice`` for an active account, ``none``: details not matching, or the sending limit)."""
+    ACTIVATION_CODE_REFUSED = "citizen:activation:refused"
+    """An activation code was wrong, spent or expired: ``reason``."""
+    ACCOUNT_ACTIVATED = "citizen:activation:completed"
+    """The citizen set a password and the account is active: ``reactivated`` (after a reset)."""
+
     # Consent
     CONSENT_GIVEN = "consent:grant:given"
     """The citizen allowed a portal on the consent page: ``scopes``."""
@@ -62,6 +70,10 @@ class Event(StrEnum):
     """Expired signing keys were deleted: ``kids``."""
     ADMIN_ACCOUNT_CREATED = "admin:account:created"
     """An e-ID account was created: ``identity_level``, ``with_totp``."""
+    ADMIN_ACCOUNT_RESET = "admin:account:reset"
+    """An officer reset an account: ``sessions_ended``, ``tokens_revoked``."""
+    ADMIN_IDENTITY_VERIFIED = "admin:identity:verified"
+    """An officer checked the citizen's identity in person: ``changed`` (False: level 2 already)."""
     ADMIN_POPULATION_SEEDED = "admin:population:seeded"
     """Generated citizens were added: ``count``, ``seed``."""
     ADMIN_POPULATION_IMPORTED = "admin:population:imported"
