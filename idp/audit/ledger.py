@@ -213,20 +213,7 @@ def _append(
     client_id: str | None,
     details: str,
 ) -> None:
-    head = connection.execute(
-        update(AuditHead)
-        .where(AuditHead.id == HEAD_ID)
-        .values(seq=AuditHead.seq + 1)
-        .returning(AuditHead.seq, AuditHead.entry_hash)
-    ).one_or_none()
-    if head is None:
-        # A fresh (or emptied) ledger; two writers doing this at once conflict and retry.
-        if connection.scalar(select(AuditEntry.seq).limit(1)) is not None:
-            raise LedgerError("the audit ledger has entries but no head: run `idp audit verify`")
-        connection.execute(insert(AuditHead).values(id=HEAD_ID, seq=1, entry_hash=GENESIS))
-        seq, prev = 1, GENESIS
-    else:
-        seq, prev = head
+    seq, prev = _take_head(connection)
     entry = Entry(seq, clock.now(), event, account_id, citizen, client_id, details, prev)
     entry_hash = entry.digest()
     connection.execute(
@@ -245,6 +232,28 @@ def _append(
     connection.execute(
         update(AuditHead).where(AuditHead.id == HEAD_ID).values(entry_hash=entry_hash)
     )
+
+
+def _take_head(connection: Connection) -> tuple[int, str]:
+    """Lock the head and move it on: the number and ``prev`` of the entry to write."""
+    increment = (
+        update(AuditHead)
+        .where(AuditHead.id == HEAD_ID)
+        .values(seq=AuditHead.seq + 1)
+        .returning(AuditHead.seq, AuditHead.entry_hash)
+    )
+    head = connection.execute(increment).one_or_none()
+    if head is None and connection.scalar(select(AuditEntry.seq).limit(1)) is None:
+        # A fresh (or emptied) ledger; two writers creating its head at once conflict and retry.
+        connection.execute(insert(AuditHead).values(id=HEAD_ID, seq=1, entry_hash=GENESIS))
+        return 1, GENESIS
+    if head is None:
+        # Entries but no head yet: on PostgreSQL, another writer may have created both after
+        # this transaction's first statement began; a new statement sees them.
+        head = connection.execute(increment).one_or_none()
+    if head is None:
+        raise LedgerError("the audit ledger has entries but no head: run `idp audit verify`")
+    return head.seq, head.entry_hash
 
 
 def _citizen_number(account_id: int | None) -> str | None:

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, select, text
 
 from idp import clock, create_app
 from idp.audit.events import Event
-from idp.audit.ledger import Entry, record
+from idp.audit.ledger import Entry, LedgerError, record
 from idp.audit.verify import (
     ENTRY_COLUMNS,
     Anchor,
@@ -262,6 +262,17 @@ def test_record_inside_a_transaction_that_is_writing(app_context: Flask) -> None
     result = verify_ledger()
     assert result.intact
     assert result.entries == 1
+
+
+def test_a_ledger_without_its_head_is_not_written_to(app_context: Flask) -> None:
+    write_entries()
+    with db.engine.begin() as connection:
+        connection.execute(text("DELETE FROM audit_head"))
+    with pytest.raises(LedgerError, match="no head"):
+        record(Event.CONSENT_GIVEN, client_id="portal")
+    assert verify_ledger().first_break == Break(
+        ENTRIES, "removed", "the head row of the ledger is missing"
+    )
 
 
 def test_record_refuses_what_the_ledger_must_not_hold(app_context: Flask) -> None:
