@@ -11,6 +11,7 @@ from flask.typing import ResponseReturnValue
 
 from idp import create_app
 from idp.account_portal.guard import signed_in
+from idp.extensions import db
 from idp.models import AuthorizationTransaction, TransactionState
 from tests.integration.conftest import Flow, flow_with, form_fields
 
@@ -30,6 +31,8 @@ def account_flow(app: Flask, environ: dict[str, str]) -> Iterator[Flow]:
     probed = create_app(environ)
     probed.register_blueprint(probe)
     yield from flow_with(probed)
+    with probed.app_context():
+        db.engine.dispose()  # its own pool: no connection left open for the garbage collector
 
 
 def signed_in_to_account(flow: Flow) -> None:
