@@ -349,7 +349,9 @@ def passkey_options(transaction_id: str) -> ResponseReturnValue:
 @blueprint.post("/<transaction_id>/passkey")
 def passkey(transaction_id: str) -> ResponseReturnValue:
     """The passkey's answer, posted by passkeys.js as a form: alone on the password page, or
-    as the second factor after the password."""
+    as the second factor after the password. An answer is a signature, which cannot be guessed,
+    so a refused one starts no lock-out (NIST SP 800-63B §5.2.2 is about secrets that can be);
+    an address over its limit of failed sign-ins is refused passkeys too."""
     transaction = load_transaction(
         transaction_id, browser_binding(), TransactionState.LOGIN, TransactionState.OTP
     )
@@ -358,6 +360,8 @@ def passkey(transaction_id: str) -> ResponseReturnValue:
     account = _second_factor_account(transaction)
     if transaction.state is TransactionState.OTP and account is None:
         return expired_page()
+    if blocked := throttle.check_address(request.remote_addr):
+        return too_many_failures_page(blocked.until)
     error = _(PASSKEY_FAILURE)
     credential = webauthn.response_from_json(request.form.get("credential", ""))
     if credential is not None:

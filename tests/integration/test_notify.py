@@ -21,7 +21,15 @@ from idp.notify.notifier import Contact, Message, notify
 from idp.notify.outbox import recent_messages
 from tests.factories import make_account, make_citizen
 
-VALUES = {"code": "12345678", "minutes": 10, "url": "https://id.example.vn/activate"}
+# Every value some notice names (messages.Notice says which).
+VALUES = {
+    "code": "12345678",
+    "minutes": 10,
+    "url": "https://id.example.vn/activate",
+    "change": "a passkey was added",
+    "portal": "Demo portal",
+    "items": "name, birth date",
+}
 VIETNAMESE_LETTERS = re.compile("[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]")
 
 

@@ -187,6 +187,20 @@ def test_a_counter_regression_suspends_the_passkey_and_says_so(
         assert suspended.suspended_at is not None
 
 
+@pytest.mark.spec("NIST-800-63B-5.2.2")
+def test_an_address_over_its_failure_limit_gets_no_passkey_sign_in(
+    app: Flask, passkey_flow: tuple[Flow, SoftwareAuthenticator], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    flow, authenticator = passkey_flow
+    monkeypatch.setitem(app.config, "ADDRESS_FAILURE_LIMIT", 2)
+    for number in ("001090012345", "001090012346"):
+        flow.sign_in(flow.authorize(), citizen_id=number, password="not the password at all")
+    refused = use_passkey(flow, flow.authorize(), authenticator)
+    assert refused.status_code == 429
+    flow.advance(601)
+    assert use_passkey(flow, flow.authorize(), authenticator).status_code == 302
+
+
 def test_the_options_need_the_csrf_token(
     passkey_flow: tuple[Flow, SoftwareAuthenticator],
 ) -> None:

@@ -4,6 +4,7 @@ counter that goes backwards suspends the passkey."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,9 +15,12 @@ from sqlalchemy import func, select
 from idp import clock
 from idp.accounts import passkeys
 from idp.accounts.passkeys import PasskeyError
+from idp.audit.events import Event
 from idp.cleanup import purge_expired
 from idp.extensions import db
-from idp.models import Account, Passkey, WebAuthnChallenge
+from idp.models import Account, AuditEntry, Passkey, WebAuthnChallenge
+from idp.notify.messages import Notice
+from idp.notify.outbox import recent_messages
 from tests.authenticator import SoftwareAuthenticator, b64url
 from tests.factories import make_account, make_citizen
 from tests.integration.conftest import START
@@ -85,6 +89,26 @@ def test_a_registered_passkey_is_listed_with_its_name(
     assert passkeys.has_passkeys(account.id)
     assert account.passkey_user_handle is not None
     assert len(account.passkey_user_handle) == 32
+
+
+def test_adding_and_removing_a_passkey_is_told_and_recorded(
+    account: Account, authenticator: SoftwareAuthenticator
+) -> None:
+    passkey = _register(account, authenticator)
+    passkeys.remove_passkey(account, passkey.id)
+    # In the account's language, Vietnamese by default.
+    added, removed = (m.body for m in reversed(recent_messages()))
+    assert "một khóa truy cập đã được thêm" in added
+    assert "một khóa truy cập đã bị gỡ bỏ" in removed
+    changes = db.session.scalars(
+        select(AuditEntry.details)
+        .where(AuditEntry.event == Event.CREDENTIAL_CHANGED.value)
+        .order_by(AuditEntry.seq)
+    ).all()
+    assert [json.loads(c) for c in changes] == [
+        {"action": "added", "credential": "passkey"},
+        {"action": "removed", "credential": "passkey"},
+    ]
 
 
 def test_the_user_handle_says_nothing_about_the_citizen(
@@ -205,10 +229,10 @@ def test_rename_and_remove(account: Account, authenticator: SoftwareAuthenticato
     assert passkey.name == "Máy tính"
     _refused("bad_name", passkeys.rename_passkey, account.id, passkey.id, " ")
     _refused("unknown_passkey", passkeys.rename_passkey, account.id + 1, passkey.id, "Của ai")
-    _refused("unknown_passkey", passkeys.remove_passkey, account.id + 1, passkey.id)
+    _refused("unknown_passkey", passkeys.remove_passkey, _other_account(account), passkey.id)
     passkeys.remove_passkey(account, passkey.id)
     assert passkeys.list_passkeys(account.id) == []
-    _refused("unknown_passkey", passkeys.remove_passkey, account.id, passkey.id)
+    _refused("unknown_passkey", passkeys.remove_passkey, account, passkey.id)
 
 
 def test_a_passwordless_sign_in_finds_the_account_and_records_the_use(
@@ -406,6 +430,13 @@ def test_a_counter_regression_suspends_the_passkey(
     assert not passkeys.has_passkeys(account.id)
     # Suspended for good: even a counter that moves on signs nobody in.
     _refused("suspended", _sign_in, authenticator, sign_count=8)
+    _refused("counter_regressed", _sign_in, authenticator, sign_count=1)
+    # The citizen is told once, at the contact on their registry record (NIST SP 800-63B
+    # §6.1.2.3), after the notice of the passkey being added.
+    notices = recent_messages()
+    assert [m.kind for m in notices] == [Notice.CREDENTIAL_CHANGED] * 2
+    assert "một khóa truy cập đã bị tạm khóa" in notices[0].body
+    assert "một khóa truy cập đã được thêm" in notices[1].body
     options = passkeys.sign_in_options(binding=BROWSER, transaction_id=TRANSACTION, account=account)
     assert options["allowCredentials"] == []
 
