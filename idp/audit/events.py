@@ -40,6 +40,8 @@ class Event(StrEnum):
     # Consent
     CONSENT_GIVEN = "consent:grant:given"
     """The citizen allowed a portal on the consent page: ``scopes``."""
+    CONSENT_REMEMBERED = "consent:grant:remembered"
+    """A portal asked only for what the citizen had allowed, so no page was shown: ``scopes``."""
     CONSENT_REFUSED = "consent:grant:refused"
     """The citizen denied a portal on the consent page: ``scopes`` (those asked for)."""
     CONSENT_REVOKED = "consent:grant:revoked"

@@ -40,12 +40,19 @@ def decide(transaction_id: str) -> ResponseReturnValue:
 
     prompts = transaction.params.get("prompt", "").split()
     if "consent" not in prompts and has_consent(transaction.account_id, client.client_id, allowed):
-        advance(
+        if advance(
             transaction,
             TransactionState.CONSENT,
             TransactionState.APPROVED,
             granted_scope=" ".join(allowed),
-        )
+        ):
+            # How the consent was given this time: remembered, without the page.
+            record(
+                Event.CONSENT_REMEMBERED,
+                account_id=transaction.account_id,
+                client_id=client.client_id,
+                details={"scopes": allowed},
+            )
         return redirect(resume)
 
     form = FlaskForm()

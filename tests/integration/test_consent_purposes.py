@@ -14,7 +14,7 @@ from werkzeug.test import TestResponse
 
 from idp.consent.purposes import Purpose
 from idp.extensions import db
-from idp.models import Consent
+from idp.models import AuditEntry, Consent
 from tests.integration.conftest import Flow, flow_with, form_fields
 
 SCOPE = "openid profile citizen_id vaccination"
@@ -96,13 +96,20 @@ def test_an_essential_scope_cannot_be_refused_by_leaving_it_out(flow: Flow) -> N
     assert flow.redeem(callback["code"]).get_json()["scope"].split() == ["openid", "profile"]
 
 
-def test_a_returning_citizen_sees_only_the_new_scope_marked(flow: Flow) -> None:
+def test_a_returning_citizen_sees_only_the_new_scope_marked(app: Flask, flow: Flow) -> None:
     decide(flow, consent_page(flow, scope="openid profile citizen_id"))
     # The same scopes again, signed in already: no page at all.
     again = flow.follow_to_portal(
         flow.authorize(scope="openid profile citizen_id", nonce="second-nonce-123456")
     )
     assert "code" in again, again
+    with app.app_context():
+        events = db.session.scalars(select(AuditEntry.event).order_by(AuditEntry.seq)).all()
+    # How each consent was given: on the page, then remembered.
+    assert [e for e in events if e.startswith("consent:")] == [
+        "consent:grant:given",
+        "consent:grant:remembered",
+    ]
     # A new scope: the page, with only the new one marked.
     page = flow.browser.get(flow.authorize(scope=SCOPE, nonce="third-nonce-123456").location)
     soup = BeautifulSoup(page.get_data(as_text=True), "html.parser")
