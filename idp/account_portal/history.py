@@ -73,7 +73,8 @@ def _entries(
 
 def _before() -> int | None:
     raw = request.args.get("before", "")
-    return int(raw) if raw.isdigit() else None
+    # At most 18 digits: a larger number would overflow PostgreSQL's bigint and fail the query.
+    return int(raw) if raw.isdigit() and len(raw) <= 18 else None
 
 
 def _scope_names(scopes: list[str]) -> list[str]:

@@ -51,7 +51,8 @@ def change() -> ResponseReturnValue:
     passkey_id = request.form.get("passkey_id", "")
     action = request.form.get("action")
     try:
-        if not passkey_id.isdigit():
+        # At most 9 digits: a larger number would overflow an integer column and fail the query.
+        if not passkey_id.isdigit() or len(passkey_id) > 9:
             raise passkeys.PasskeyError("unknown_passkey")
         if action == "rename":
             passkeys.rename_passkey(g.account.id, int(passkey_id), request.form.get("name", ""))

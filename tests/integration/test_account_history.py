@@ -139,3 +139,10 @@ def test_my_data_holds_exactly_the_citizens_own_data(app: Flask, flow: Flow) -> 
     }
     assert "001090012345" not in response.get_data(as_text=True)
     assert "Bình" not in response.get_data(as_text=True)
+
+
+def test_a_page_number_out_of_range_shows_the_first_page(flow: Flow) -> None:
+    read_userinfo(flow, scope=SCOPE)
+    page = flow.browser.get("/account/history?before=" + "9" * 40)
+    assert page.status_code == 200
+    assert BeautifulSoup(page.get_data(as_text=True), "html.parser").select("section.release")
