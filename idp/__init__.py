@@ -33,7 +33,7 @@ def create_app(environ: Mapping[str, str] | None = None, *, check_schema: bool =
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
 
-    from idp import pages
+    from idp import language, pages
     from idp.account_portal import blueprint as account_blueprint
     from idp.account_portal.passkeys import blueprint as account_passkeys_blueprint
     from idp.account_portal.security_views import blueprint as security_blueprint
@@ -64,6 +64,7 @@ def create_app(environ: Mapping[str, str] | None = None, *, check_schema: bool =
     app.register_blueprint(register_blueprint)
     app.register_blueprint(account_passkeys_blueprint)
     app.register_blueprint(security_blueprint)
+    app.register_blueprint(language.blueprint)
     pages.init_app(app)
 
     if check_schema:

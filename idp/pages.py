@@ -6,8 +6,9 @@ import logging
 import math
 import secrets
 from datetime import datetime
+from urllib.parse import quote
 
-from flask import Flask, Response, render_template, request, session
+from flask import Flask, Response, current_app, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import format_time, format_timedelta
 from flask_babel import gettext as _
@@ -20,6 +21,11 @@ from idp import clock
 log = logging.getLogger(__name__)
 
 LOCALES = ("vi", "en")
+#: Each language named in itself, as the switcher shows it.
+LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
+#: The long-lived cookie that remembers the language a citizen chose with the switcher, so the
+#: choice outlives the session cookie (sign-out, a closed browser).
+LOCALE_COOKIE = "idp_locale"
 
 # No inline script or style anywhere; portals are reached by redirects, which form-action would
 # block in some browsers, so it is left to default.
@@ -30,12 +36,24 @@ CONTENT_SECURITY_POLICY = (
 
 
 def current_locale() -> str:
-    chosen = session.get("locale")
-    if chosen in LOCALES:
-        return str(chosen)
-    from flask import current_app
-
+    """The pages' language: the latest choice in this session (the switcher, or a portal's
+    ``ui_locales``), else the one the switcher remembered, else the browser's, else
+    ``IDP_DEFAULT_LOCALE``."""
+    for chosen in (session.get("locale"), request.cookies.get(LOCALE_COOKIE)):
+        if chosen in LOCALES:
+            return str(chosen)
     return request.accept_languages.best_match(LOCALES) or current_app.config["DEFAULT_LOCALE"]
+
+
+def language_return_to() -> str:
+    """Where the switcher comes back to: this page, when it can be fetched again (a GET with
+    its query), else the account pages."""
+    if request.method == "GET":
+        query = request.query_string.decode("latin-1")
+        return quote(request.path) + (f"?{query}" if query else "")
+    if request.url_rule is not None and "GET" in (request.url_rule.methods or ()):
+        return quote(request.path)
+    return url_for("account.index")
 
 
 def remember_ui_locale(ui_locales: str) -> None:
@@ -136,7 +154,13 @@ def http_error_page(error: HTTPException) -> tuple[str, int]:
 
 def init_app(app: Flask) -> None:
     app.after_request(_security_headers)
-    app.context_processor(lambda: {"current_locale": current_locale})
+    app.context_processor(
+        lambda: {
+            "current_locale": current_locale,
+            "language_names": LANGUAGE_NAMES,
+            "language_return_to": language_return_to,
+        }
+    )
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error: CSRFError) -> tuple[str, int]:
