@@ -3,6 +3,9 @@ speaks the language the browser asks for.
 
 The messages are extracted in-process with the mapping in ``babel.cfg``, the same one `pybabel
 extract` uses, so a new ``_()`` in a template or a view fails here until the catalogues have it.
+Each check is also run on a copy of a real catalogue broken in one way (a message removed, a
+plural changed, a placeholder renamed, dropped or added, a stray "%", a fuzzy flag, an empty
+Vietnamese translation), in both languages, to show that it fails when it should.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import os
 import re
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -63,58 +67,163 @@ def placeholders(text: str) -> Counter[str]:
 
 
 @functools.cache
-def extracted_messages() -> dict[MessageKey, str]:
-    """Every message in the source, with the first place it occurs."""
+def extracted_messages() -> dict[MessageKey, tuple[str | tuple[str, ...], str]]:
+    """Every message in the source (a msgid, or a singular and plural pair), with the first place
+    it occurs."""
     with (ROOT / "babel.cfg").open(encoding="utf-8") as config:
         method_map, options_map = parse_mapping_cfg(config, "babel.cfg")
-    found: dict[MessageKey, str] = {}
+    found: dict[MessageKey, tuple[str | tuple[str, ...], str]] = {}
     for filename, lineno, message, _comments, context in extract_from_dir(
         ROOT, method_map, options_map
     ):
         msgid = message if isinstance(message, str) else message[0]
-        found.setdefault((msgid, context), f"{filename}:{lineno}")
+        ids = message if isinstance(message, str) else tuple(message[:2])
+        found.setdefault((msgid, context), (ids, f"{filename}:{lineno}"))
     return found
 
 
-def test_extraction_reads_the_views_and_the_templates() -> None:
-    places = {where.split(":")[0] for where in extracted_messages().values()}
-    assert any(place.endswith(".py") for place in places), places
-    assert any(place.endswith(".html") for place in places), places
-    assert "idp/authn/views.py" in places, "GENERIC_FAILURE is no longer extracted"
+def missing_from(catalogue: Catalog) -> list[str]:
+    """The source's messages that ``catalogue`` lacks (or holds as obsolete), or holds with
+    another plural."""
+    problems = []
+    for (msgid, context), (ids, where) in sorted(
+        extracted_messages().items(), key=lambda item: item[1][1]
+    ):
+        held = catalogue.get(msgid, context)
+        if held is None:
+            problems.append(f"{where}: {msgid!r}")
+        elif isinstance(ids, tuple) and tuple(held.id) != ids:
+            problems.append(f"{where}: {msgid!r} has another plural: {held.id!r}")
+    return problems
 
 
-@pytest.mark.parametrize("locale", LOCALES)
-def test_catalogue_holds_every_message_of_the_source(locale: str) -> None:
-    catalogue = load_catalogue(locale)
-    missing = [
-        f"{where}: {msgid!r}"
-        for (msgid, context), where in sorted(extracted_messages().items(), key=lambda i: i[1])
-        if catalogue.get(msgid, context) is None
-    ]
-    assert not missing, f"{locale} lacks ({UPDATE_HINT}):\n" + "\n".join(missing)
+def fuzzy_in(catalogue: Catalog) -> list[str]:
+    """Messages marked fuzzy, which `pybabel compile` leaves out; a fuzzy header (``""``) makes
+    it skip the whole catalogue."""
+    header = [""] if catalogue.fuzzy else []
+    return header + [str(m.id) for m in catalogue if m.id and m.fuzzy]
 
 
-def test_vietnamese_catalogue_is_complete() -> None:
-    catalogue = load_catalogue("vi")
-    # A catalogue whose header is fuzzy is skipped whole by `pybabel compile`.
-    assert not catalogue.fuzzy, "the vi catalogue's header is marked fuzzy"
-    messages = [message for message in catalogue if message.id]
-    untranslated = [m.id for m in messages if not all(translations_of(m))]
-    fuzzy = [m.id for m in messages if m.fuzzy]
-    assert not untranslated, f"vi has no translation for: {untranslated}"
-    assert not fuzzy, f"vi translations marked fuzzy (check them, then drop the flag): {fuzzy}"
+def untranslated_in(catalogue: Catalog) -> list[str]:
+    return [str(m.id) for m in catalogue if m.id and not all(translations_of(m))]
 
 
-@pytest.mark.parametrize("locale", LOCALES)
-def test_translations_keep_the_placeholders(locale: str) -> None:
-    wrong = [
+def placeholders_changed_in(catalogue: Catalog) -> list[str]:
+    """Translations whose placeholders differ from their source's. An empty translation shows
+    the source, so it has none to differ."""
+    return [
         f"{source_of(message)!r} -> {text!r}"
-        for message in load_catalogue(locale)
+        for message in catalogue
         if message.id
         for text in translations_of(message)
         if text and placeholders(text) != placeholders(source_of(message))
     ]
+
+
+def test_extraction_reads_the_views_and_the_templates() -> None:
+    places = {where.split(":")[0] for _ids, where in extracted_messages().values()}
+    assert any(place.endswith(".py") for place in places), places
+    assert any(place.endswith(".html") for place in places), places
+    assert "idp/authn/views.py" in places, "GENERIC_FAILURE is no longer extracted"
+    assert any(isinstance(ids, tuple) for ids, _where in extracted_messages().values()), (
+        "no plural message is extracted any more: ngettext is missing from the keywords"
+    )
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_catalogue_holds_every_message_of_the_source(locale: str) -> None:
+    missing = missing_from(load_catalogue(locale))
+    assert not missing, f"{locale} lacks ({UPDATE_HINT}):\n" + "\n".join(missing)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_catalogue_has_nothing_fuzzy(locale: str) -> None:
+    fuzzy = fuzzy_in(load_catalogue(locale))
+    assert not fuzzy, f"{locale} marks fuzzy (check them, then drop the flag): {fuzzy}"
+
+
+def test_vietnamese_catalogue_is_complete() -> None:
+    untranslated = untranslated_in(load_catalogue("vi"))
+    assert not untranslated, f"vi has no translation for: {untranslated}"
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_translations_keep_the_placeholders(locale: str) -> None:
+    wrong = placeholders_changed_in(load_catalogue(locale))
     assert not wrong, f"{locale} translations whose placeholders differ:\n" + "\n".join(wrong)
+
+
+# The checks above, shown to fail: each breaks a copy of a real catalogue in one way.
+
+
+def with_placeholders(catalogue: Catalog) -> Message:
+    """A message of ``catalogue`` whose source has a named placeholder, given a translation (the
+    English one is empty, as its source is English)."""
+    message = next(m for m in catalogue if isinstance(m.id, str) and "%(" in m.id)
+    if not message.string:
+        message.string = message.id
+    return message
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_message_missing_from_a_catalogue_is_caught(locale: str) -> None:
+    catalogue = load_catalogue(locale)
+    (msgid, context), (_ids, where) = next(iter(extracted_messages().items()))
+    catalogue.delete(msgid, context)
+    assert missing_from(catalogue) == [f"{where}: {msgid!r}"]
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_message_with_another_plural_is_caught(locale: str) -> None:
+    catalogue = load_catalogue(locale)
+    plural = next(m for m in catalogue if isinstance(m.id, tuple))
+    plural.id = (plural.id[0], plural.id[1] + " (stale)")
+    assert len(missing_from(catalogue)) == 1
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize(
+    "breakage",
+    [
+        lambda text: re.sub(r"%\([a-z_]+\)", "%(renamed)", text, count=1),
+        lambda text: re.sub(r"%\([a-z_]+\)[sd]", "", text, count=1),
+        lambda text: text + " %(extra)s",
+        lambda text: text + " 100%",
+    ],
+    ids=["renamed", "dropped", "added", "stray-percent"],
+)
+def test_a_translation_with_other_placeholders_is_caught(
+    locale: str, breakage: Callable[[str], str]
+) -> None:
+    catalogue = load_catalogue(locale)
+    message = with_placeholders(catalogue)
+    message.string = breakage(str(message.string))
+    assert placeholders_changed_in(catalogue) == [f"{message.id!r} -> {message.string!r}"]
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_plural_form_with_other_placeholders_is_caught(locale: str) -> None:
+    catalogue = load_catalogue(locale)
+    plural = next(m for m in catalogue if isinstance(m.id, tuple))
+    plural.string = tuple(["còn mã" if i == 0 else plural.id[1] for i in range(len(plural.id))])
+    assert len(placeholders_changed_in(catalogue)) == 1
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_fuzzy_message_or_header_is_caught(locale: str) -> None:
+    catalogue = load_catalogue(locale)
+    message = with_placeholders(catalogue)
+    message.flags.add("fuzzy")
+    assert fuzzy_in(catalogue) == [message.id]
+    catalogue.fuzzy = True
+    assert fuzzy_in(catalogue) == ["", message.id]
+
+
+def test_an_untranslated_vietnamese_message_is_caught() -> None:
+    catalogue = load_catalogue("vi")
+    message = with_placeholders(catalogue)
+    message.string = ""
+    assert untranslated_in(catalogue) == [message.id]
 
 
 @pytest.fixture(scope="session")
