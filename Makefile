@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 MO := $(patsubst %.po,%.mo,$(wildcard idp/translations/*/LC_MESSAGES/messages.po))
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test lint format clean
+.PHONY: help demo test lint format screenshots clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -36,6 +36,9 @@ lint: $(STAMP) ## ruff check, ruff format --check, mypy
 format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+screenshots: $(STAMP) $(MO) ## Retake the README's screenshots (docs/screenshots) in Chromium
+	$(BIN)/python -m tests.e2e.screenshots
 
 clean: ## Remove the virtual environment and local state
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

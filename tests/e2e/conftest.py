@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin
@@ -59,9 +60,10 @@ class Demo:
     environ: dict[str, str]
 
 
-@pytest.fixture(scope="session")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    instance: Path = tmp_path_factory.mktemp("demo-instance")
+@contextmanager
+def running_demo(instance: Path) -> Iterator[Demo]:
+    """`idp demo` on free loopback ports with its state in ``instance``, until the block ends.
+    The e2e fixture and the README's screenshots (``tests/e2e/screenshots.py``) both start it."""
     idp_port, portal_port = _free_port(), _free_port()
     issuer = f"http://localhost:{idp_port}"
     environ = {
@@ -89,6 +91,12 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    with running_demo(tmp_path_factory.mktemp("demo-instance")) as started:
+        yield started
 
 
 def form_to_submit(
