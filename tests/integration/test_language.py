@@ -18,7 +18,8 @@ from idp.accounts.changes import credential_changed
 from idp.extensions import db
 from idp.models import Account, OutboxMessage
 from idp.pages import LOCALE_COOKIE
-from tests.integration.conftest import Flow, english
+from tests.factories import make_citizen
+from tests.integration.conftest import Flow, english, form_fields
 from tests.integration.test_account_sessions import sign_in_to_account
 
 
@@ -234,3 +235,18 @@ def test_the_outbox_dates_are_localised(app: Flask, flow: Flow) -> None:
     assert "Nov 27, 2026, 4:00:00\u202fPM" in browser.get("/dev/outbox").get_data(as_text=True)
     switch(browser, "/dev/outbox", "vi")
     assert "16:00:00 27 thg 11, 2026" in browser.get("/dev/outbox").get_data(as_text=True)
+
+
+def test_an_activation_code_comes_in_the_language_of_the_page_that_asked(app: Flask) -> None:
+    with app.app_context():
+        make_citizen()
+    browser = english(app)
+    switch(browser, "/activate", "vi")
+    page = browser.get("/activate")
+    data = {"citizen_id": "087084000999", "birth_date": "1984-03-02", "full_name": "Nguyễn Văn An"}
+    started = browser.post("/activate", data={**form_fields(page), **data})
+    assert started.headers["Location"] == "/activate/code"
+    with app.app_context():
+        [sent] = db.session.scalars(select(OutboxMessage)).all()
+    assert (sent.kind, sent.language) == ("activation_code", "vi")
+    assert "là mã kích hoạt" in sent.body
