@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, redirect, request, session
+from flask import Blueprint, current_app, redirect, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import update
@@ -52,7 +52,6 @@ def choose() -> ResponseReturnValue:
             _("The page to return to is not on this site. Go back and choose the language again."),
             400,
         )
-    session["locale"] = language
     signed_in = current_session()
     if signed_in is not None:
         db.session.execute(

@@ -36,10 +36,10 @@ CONTENT_SECURITY_POLICY = (
 
 
 def current_locale() -> str:
-    """The pages' language: the latest choice in this session (the switcher, or a portal's
-    ``ui_locales``), else the one the switcher remembered, else the browser's, else
-    ``IDP_DEFAULT_LOCALE``."""
-    for chosen in (session.get("locale"), request.cookies.get(LOCALE_COOKIE)):
+    """The pages' language: the one the citizen chose with the switcher, else the one a
+    portal's ``ui_locales`` asked for in this session (a hint about the citizen that their own
+    choice overrides), else the browser's, else ``IDP_DEFAULT_LOCALE``."""
+    for chosen in (request.cookies.get(LOCALE_COOKIE), session.get("locale")):
         if chosen in LOCALES:
             return str(chosen)
     return request.accept_languages.best_match(LOCALES) or current_app.config["DEFAULT_LOCALE"]

@@ -199,7 +199,8 @@ def test_notices_follow_the_accounts_language_not_the_pages(app: Flask, flow: Fl
 
 def test_ui_locales_holds_through_the_whole_sign_in(flow: Flow) -> None:
     """OIDC Core §3.1.2.1: a portal's ``ui_locales`` beats the browser's Accept-Language (here
-    English) on every page of the sign-in, and the switcher still wins after it."""
+    English) on every page of the sign-in; the citizen's own choice beats both, then and on
+    the portal's next request."""
     response = flow.authorize(ui_locales="vi-VN en")
     location = response.headers["Location"]
     assert html_lang(flow.browser.get(location)) == "vi"
@@ -213,6 +214,8 @@ def test_ui_locales_holds_through_the_whole_sign_in(flow: Flow) -> None:
     assert "Đồng ý" in page.get_data(as_text=True)
     switch(flow.browser, consent_page, "en")
     assert html_lang(flow.browser.get(consent_page)) == "en"
+    again = flow.authorize(ui_locales="vi", prompt="login")
+    assert html_lang(flow.browser.get(again.headers["Location"])) == "en"
 
 
 def test_dates_are_in_the_pages_language_and_time_zone(app: Flask, flow: Flow) -> None:
