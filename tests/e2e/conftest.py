@@ -167,7 +167,8 @@ CHROMIUM_ARGS = [
 @pytest.fixture
 def page(request: pytest.FixtureRequest) -> Iterator[Page]:
     """A page in Debian's Chromium driven by Playwright. A page that breaks the
-    Content-Security-Policy fails the test; a failed test leaves a screenshot."""
+    Content-Security-Policy fails the test; a failed test leaves a screenshot of each page it
+    left open."""
     violations: list[str] = []
 
     def watch(message: ConsoleMessage) -> None:
@@ -181,7 +182,11 @@ def page(request: pytest.FixtureRequest) -> Iterator[Page]:
         current.on("console", watch)
         yield current
         if request.node.stash.get(FAILED, False):
+            # Every page still open, in every context: a test's second tab (the outbox) too.
             ARTEFACTS.mkdir(exist_ok=True)
-            current.screenshot(path=str(ARTEFACTS / f"{request.node.name}.png"), full_page=True)
+            shown = [opened for each in browser.contexts for opened in each.pages]
+            for number, opened in enumerate(shown):
+                name = request.node.name + (f"-{number + 1}" if number else "")
+                opened.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
         browser.close()
     assert not violations, violations
