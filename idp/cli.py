@@ -516,8 +516,12 @@ def demo(portal_port: int) -> None:
     example = sandbox.activation_example()
     click.echo(sandbox.describe(setup, current_app.config["ISSUER"], portal_url, example))
     env = {**os.environ, **setup.portal_environ(current_app.config["ISSUER"], portal_url)}
+    # memory:// counts failed sign-ins in each process: with one worker the demo's lock-outs
+    # are the configured ones, not one per worker (docs/security-model.md#throttling).
+    shared = not current_app.config["RATELIMIT_STORAGE_URI"].startswith("memory://")
+    provider = gunicorn_command("idp.wsgi:app", "127.0.0.1", idp_port, 2 if shared else 1)
     processes = [
-        subprocess.Popen(gunicorn_command("idp.wsgi:app", "127.0.0.1", idp_port, 2)),  # noqa: S603
+        subprocess.Popen(provider),  # noqa: S603
         subprocess.Popen(  # noqa: S603
             gunicorn_command("relying_party_demo.wsgi:app", "127.0.0.1", portal_port, 1), env=env
         ),

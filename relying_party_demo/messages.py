@@ -17,6 +17,7 @@ class Message:
 
 SIGN_IN_FAILED = Message("Không thể đăng nhập", "Sign-in failed")
 SIGN_OUT_FAILED = Message("Không thể đăng xuất", "Sign-out failed")
+REFRESH_FAILED = Message("Không thể cập nhật thông tin", "Your information could not be updated")
 APPLICATION_INCOMPLETE = Message("Không thể nộp hồ sơ", "The application was not sent")
 
 # Codes the provider may send to the redirect URI (RFC 6749 §4.1.2.1, OpenID Connect Core §3.1.2.6)
@@ -109,6 +110,12 @@ ERRORS: dict[str, Message] = {
     "invalid_provider_response": Message(
         "Nhà cung cấp định danh trả về phản hồi không hợp lệ.",
         "The identity provider sent a response the portal could not understand.",
+    ),
+    "invalid_token": Message(
+        "Nhà cung cấp định danh không còn cho cổng này truy cập thông tin của bạn: bạn đã rút "
+        "lại sự đồng ý hoặc phiên đăng nhập đã kết thúc. Hãy đăng nhập lại nếu cần.",
+        "The identity provider no longer lets this portal read your information: you withdrew "
+        "your consent or the sign-in has ended. Sign in again if you need to.",
     ),
     "provider_unreachable": Message(
         "Không kết nối được tới nhà cung cấp định danh. Vui lòng thử lại sau.",

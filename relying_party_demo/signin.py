@@ -386,11 +386,21 @@ def _verified_id_token_claims(token: Mapping[str, Any], settings: PortalSettings
     return dict(claims)
 
 
+def fetch_userinfo_again(access_token: str) -> dict[str, Any]:
+    """UserInfo once more with the sign-in's access token (OpenID Connect Core §5.3.1), as a
+    portal does when it needs the data later; a withdrawn consent or an ended session shows
+    here as ``invalid_token``."""
+    return _fetch_userinfo(provider(), {"access_token": access_token, "token_type": "Bearer"})
+
+
 def _fetch_userinfo(client: OIDCClient, token: dict[str, Any]) -> dict[str, Any]:
     try:
         userinfo = client.userinfo(token=token)
     except requests.HTTPError as error:
         status = error.response.status_code if error.response is not None else None
+        if status == 401:
+            # RFC 6750 §3.1: the provider no longer honours this access token.
+            raise SignInError("invalid_token", "UserInfo: HTTP 401", 401) from error
         raise SignInError("invalid_provider_response", f"UserInfo: HTTP {status}", 502) from error
     except requests.RequestException as error:
         raise SignInError("provider_unreachable", type(error).__name__, status=502) from error

@@ -40,6 +40,7 @@ from relying_party_demo.messages import (
     CHECK_LABELS,
     PAGE_ERROR_HINT,
     PAGE_ERRORS,
+    REFRESH_FAILED,
     SIGN_IN_FAILED,
     SIGN_OUT_FAILED,
     Message,
@@ -51,8 +52,10 @@ from relying_party_demo.signin import (
     LOGOUT_STATE_KEY,
     SignedIn,
     SignInError,
+    check_userinfo_subject,
     complete_sign_in,
     end_session_url,
+    fetch_userinfo_again,
     load_metadata,
     portal_settings,
     provider,
@@ -203,6 +206,30 @@ def me() -> ResponseReturnValue:
     if citizen is None:
         return redirect(url_for("portal.home"))
     return render_template("me.html", summary_claims=SUMMARY_CLAIMS)
+
+
+@blueprint.post("/me/refresh")
+def refresh_me() -> ResponseReturnValue:
+    """Ask the provider for the citizen's data again. When it refuses the access token, the
+    citizen withdrew consent or ended the session there: the portal has lost access, so its own
+    session ends too, and the page says why."""
+    if not is_valid_csrf_token(request.form.get("csrf_token")):
+        return _error_page(
+            REFRESH_FAILED, error_message("invalid_csrf_token"), 400, code="invalid_csrf_token"
+        )
+    citizen = signed_in_citizen()
+    access_token = citizen.sign_in.get("access_token") if citizen is not None else None
+    if citizen is None or not isinstance(access_token, str):
+        return redirect(url_for("portal.home"), 303)
+    try:
+        userinfo = fetch_userinfo_again(access_token)
+        check_userinfo_subject(userinfo, citizen.id_token_claims)
+    except SignInError as error:
+        if error.code == "invalid_token":
+            _new_session()
+        return _error_page(REFRESH_FAILED, error_message(error.code), error.status, code=error.code)
+    session[USERINFO_KEY] = userinfo
+    return redirect(url_for("portal.me"), 303)
 
 
 # --- Procedures --------------------------------------------------------------------------------

@@ -1,6 +1,10 @@
 """`idp demo` for real: the provider and the demo portal under gunicorn on loopback, started
-once per module by the same command a newcomer runs; and a Chromium page (``page``) that fails
-its test on any Content-Security-Policy violation."""
+once per test session by the same command a newcomer runs; and a Chromium page (``page``) that
+fails its test on any Content-Security-Policy violation.
+
+Without Chromium (``IDP_E2E_CHROMIUM``, by default Debian's ``/usr/bin/chromium``) the browser
+tests skip with one line that says how to install it; with ``IDP_E2E_REQUIRED=1`` (CI) any
+skipped e2e test fails instead, so a run can never pass by skipping them."""
 
 from __future__ import annotations
 
@@ -22,14 +26,37 @@ from bs4 import BeautifulSoup
 from playwright.sync_api import ConsoleMessage, Page, sync_playwright
 
 FAILED = pytest.StashKey[bool]()
+CHROMIUM = Path(os.environ.get("IDP_E2E_CHROMIUM", "/usr/bin/chromium"))
+NO_CHROMIUM = (
+    f"no Chromium at {CHROMIUM}: install it with `sudo apt install chromium` "
+    "(or point IDP_E2E_CHROMIUM at one) to run the browser tests"
+)
+
+
+def _skips_are_failures() -> bool:
+    return os.environ.get("IDP_E2E_REQUIRED") == "1"
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip a browser test before its fixtures start anything. The skip is raised here, so
+    every such test reports the same place and reason, and ``-ra`` folds them into one line."""
+    if "page" in getattr(item, "fixturenames", ()) and not CHROMIUM.exists():
+        pytest.skip(NO_CHROMIUM)
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport:
-    """Remember a failed test body, so fixtures can save screenshots as artefacts."""
+    """Remember a failed test body, so fixtures can save screenshots as artefacts; and under
+    ``IDP_E2E_REQUIRED=1`` turn a skipped e2e test into a failure that gives the reason."""
     report: pytest.TestReport = yield
     if report.when == "call" and report.failed:
         item.stash[FAILED] = True
+    required = _skips_are_failures() and item.get_closest_marker("e2e") is not None
+    if required and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        reason = str(reason).removeprefix("Skipped: ")
+        report.outcome = "failed"
+        report.longrepr = f"IDP_E2E_REQUIRED=1, so this e2e test may not skip: {reason}"
     return report
 
 
@@ -132,7 +159,6 @@ def run_idp(demo: Demo, *args: str, stdin: str | None = None, timeout: float = 6
     return done.stdout
 
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTEFACTS = Path("test-artifacts")
 # This machine has no network beyond loopback: keep Chromium from calling home.
 CHROMIUM_ARGS = [
@@ -149,9 +175,8 @@ CHROMIUM_ARGS = [
 @pytest.fixture
 def page(request: pytest.FixtureRequest) -> Iterator[Page]:
     """A page in Debian's Chromium driven by Playwright. A page that breaks the
-    Content-Security-Policy fails the test; a failed test leaves a screenshot."""
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium package is not installed (.ci/run installs it)")
+    Content-Security-Policy fails the test; a failed test leaves a screenshot of each page it
+    left open."""
     violations: list[str] = []
 
     def watch(message: ConsoleMessage) -> None:
@@ -165,7 +190,11 @@ def page(request: pytest.FixtureRequest) -> Iterator[Page]:
         current.on("console", watch)
         yield current
         if request.node.stash.get(FAILED, False):
+            # Every page still open, in every context: a test's second tab (the outbox) too.
             ARTEFACTS.mkdir(exist_ok=True)
-            current.screenshot(path=str(ARTEFACTS / f"{request.node.name}.png"), full_page=True)
+            shown = [opened for each in browser.contexts for opened in each.pages]
+            for number, opened in enumerate(shown):
+                name = request.node.name + (f"-{number + 1}" if number else "")
+                opened.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
         browser.close()
     assert not violations, violations
