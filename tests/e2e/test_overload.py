@@ -13,6 +13,7 @@ import multiprocessing
 import statistics
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from multiprocessing.synchronize import Event
@@ -183,10 +184,10 @@ def test_a_flood_of_sign_ins_is_refused_quickly_and_the_rest_keeps_its_speed(
         flooding.join(FLOOD_MAX_SECONDS)
         if flooding.is_alive():
             flooding.kill()
-    print(f"idle {idle}, during the flood {loaded}, {len(answers)} attempts")
+    statuses = Counter(answer.status for answer in answers)
+    print(f"idle {idle}, during the flood {loaded}, answers {statuses}")
 
-    statuses = {answer.status for answer in answers}
-    assert statuses == {401, 503}, statuses  # verified and refused; nothing else, no 500
+    assert set(statuses) == {401, 503}, statuses  # verified and refused; nothing else, no 500
     busy = [answer for answer in answers if answer.status == 503]
     assert {answer.retry_after for answer in busy} == {str(QUEUE_TIMEOUT)}
     assert "Nhiều người đang đăng nhập cùng lúc" in busy[0].body
