@@ -16,7 +16,6 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from idp import clock
-from idp.authn.hashing import HashingBusy
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +103,20 @@ def too_many_failures_page(until: datetime) -> ResponseReturnValue:
     return page, status, retry_after(until)
 
 
+def busy_page(retry_after: int) -> ResponseReturnValue:
+    """The answer to a sign-in beyond the hashing queue (``authn/hashing``): refused at once,
+    having changed nothing, rather than left to wait (RFC 9110 §15.6.4, §10.2.3)."""
+    page, status = error_page(
+        _("The service is busy"),
+        _(
+            "Many people are signing in at this moment and your request could not be "
+            "handled. Nothing has been changed: please try again in a few seconds."
+        ),
+        503,
+    )
+    return page, status, {"Retry-After": str(retry_after)}
+
+
 def _security_headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -152,20 +165,6 @@ def init_app(app: Flask) -> None:
         return error_page(
             http_error_title(error), _("The page could not be shown."), error.code or 500
         )
-
-    @app.errorhandler(HashingBusy)
-    def hashing_busy(error: HashingBusy) -> ResponseReturnValue:
-        """Sign-ins beyond the hashing queue (``authn/hashing``): refused at once, having
-        changed nothing, rather than left to wait (RFC 9110 §15.6.4, §10.2.3)."""
-        page, status = error_page(
-            _("The service is busy"),
-            _(
-                "Many people are signing in at this moment and your request could not be "
-                "handled. Nothing has been changed: please try again in a few seconds."
-            ),
-            503,
-        )
-        return page, status, {"Retry-After": str(error.retry_after)}
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> tuple[str, int]:

@@ -26,6 +26,9 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 
 from flask import Flask, current_app
+from flask.typing import ResponseReturnValue
+
+from idp.pages import busy_page
 
 EXTENSION = "idp.hashing"
 
@@ -107,6 +110,11 @@ def init_app(app: Flask) -> None:
         app.config["HASHING_QUEUE"],
         app.config["HASHING_QUEUE_TIMEOUT"],
     )
+    app.register_error_handler(HashingBusy, _busy)
+
+
+def _busy(error: HashingBusy) -> ResponseReturnValue:
+    return busy_page(error.retry_after)
 
 
 def gate() -> HashingGate:
