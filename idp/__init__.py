@@ -10,7 +10,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from idp import config, database
-from idp.authn import throttle
+from idp.authn import hashing, throttle
 from idp.extensions import babel, csrf, db
 
 
@@ -29,6 +29,7 @@ def create_app(environ: Mapping[str, str] | None = None, *, check_schema: bool =
 
     db.init_app(app)
     throttle.init_app(app)
+    hashing.init_app(app)
     database.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)

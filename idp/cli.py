@@ -112,16 +112,38 @@ def cleanup() -> None:
     )
 
 
+# Threads per worker process: enough that the hashing slots and their queue (authn/hashing)
+# leave some free for the cheap endpoints (token, userinfo, JWKS) while sign-ins are saturated.
+THREADS = 8
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--workers", default=2, show_default=True, type=int)
-def serve(host: str, port: int, workers: int) -> None:
-    """Run the provider under gunicorn."""
-    sys.exit(subprocess.call(gunicorn_command("idp.wsgi:app", host, port, workers)))  # noqa: S603
+@click.option("--workers", default=2, show_default=True, type=int, help="Worker processes.")
+@click.option(
+    "--threads",
+    default=THREADS,
+    show_default=True,
+    type=click.IntRange(2),
+    help="Threads per worker; more than IDP_HASHING_CONCURRENCY + IDP_HASHING_QUEUE.",
+)
+@with_appcontext
+def serve(host: str, port: int, workers: int, threads: int) -> None:
+    """Run the provider under gunicorn (threaded workers)."""
+    hashing = current_app.config["HASHING_CONCURRENCY"] + current_app.config["HASHING_QUEUE"]
+    if hashing >= threads:
+        raise click.UsageError(
+            f"--threads must be more than IDP_HASHING_CONCURRENCY + IDP_HASHING_QUEUE "
+            f"({hashing}): otherwise sign-ins can hold every thread of a worker"
+        )
+    command = gunicorn_command("idp.wsgi:app", host, port, workers, threads)
+    sys.exit(subprocess.call(command))  # noqa: S603
 
 
-def gunicorn_command(target: str, host: str, port: int, workers: int) -> list[str]:
+def gunicorn_command(
+    target: str, host: str, port: int, workers: int, threads: int = THREADS
+) -> list[str]:
     return [
         sys.executable,
         "-m",
@@ -131,6 +153,11 @@ def gunicorn_command(target: str, host: str, port: int, workers: int) -> list[st
         f"{host}:{port}",
         "--workers",
         str(workers),
+        # Threads: argon2-cffi releases the GIL while hashing, so the other threads serve on.
+        "--worker-class",
+        "gthread",
+        "--threads",
+        str(threads),
         "--no-control-socket",
         "--access-logfile",
         "-",
@@ -523,7 +550,8 @@ def demo(portal_port: int) -> None:
     processes = [
         subprocess.Popen(provider),  # noqa: S603
         subprocess.Popen(  # noqa: S603
-            gunicorn_command("relying_party_demo.wsgi:app", "127.0.0.1", portal_port, 1), env=env
+            gunicorn_command("relying_party_demo.wsgi:app", "127.0.0.1", portal_port, 1, 1),
+            env=env,
         ),
     ]
     try:

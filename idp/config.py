@@ -108,6 +108,23 @@ SETTINGS: tuple[Setting, ...] = (
         "`module:Class` that sends messages to citizens (SMS or e-mail gateway); the default "
         "keeps them in the outbox table for development, and production requires it to be set",
     ),
+    Setting(
+        "HASHING_CONCURRENCY",
+        1,
+        "password hashes (Argon2id) that one worker process computes at once",
+    ),
+    Setting(
+        "HASHING_QUEUE",
+        4,
+        "requests of one worker process that may wait for a hashing turn; beyond them the "
+        "password step answers 503 with Retry-After",
+        minimum=0,
+    ),
+    Setting(
+        "HASHING_QUEUE_TIMEOUT",
+        2,
+        "seconds a request waits for a hashing turn at most before it is answered 503",
+    ),
     Setting("ACTIVATION_CODE_LIFETIME", 600, "seconds an activation code can be entered"),
     Setting("ACTIVATION_CODE_ATTEMPTS", 5, "tries to enter one activation code, right or wrong"),
     Setting(

@@ -121,6 +121,20 @@ def too_many_failures_page(until: datetime) -> ResponseReturnValue:
     return page, status, retry_after(until)
 
 
+def busy_page(retry_after: int) -> ResponseReturnValue:
+    """The answer to a sign-in beyond the hashing queue (``authn/hashing``): refused at once,
+    having changed nothing, rather than left to wait (RFC 9110 §15.6.4, §10.2.3)."""
+    page, status = error_page(
+        _("The service is busy"),
+        _(
+            "Many people are signing in at this moment and your request could not be "
+            "handled. Nothing has been changed: please try again in a few seconds."
+        ),
+        503,
+    )
+    return page, status, {"Retry-After": str(retry_after)}
+
+
 def _security_headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -60,7 +60,8 @@ def password() -> ResponseReturnValue:
         ],
     }
     if form.validate_on_submit(extra_validators=checks):
-        security.change_password(account, form.new_password.data, keep=g.browser_session)
+        password_hash = security.new_password_hash(form.new_password.data)
+        security.change_password(account, password_hash, keep=g.browser_session)
         log.info("password changed account=%s", account.id)
         flash(_("Your password is changed. You are signed out everywhere else."))
         return redirect(url_for("security.overview"))

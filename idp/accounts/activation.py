@@ -37,6 +37,7 @@ from idp import clock
 from idp.accounts.service import personal_data
 from idp.audit.events import Event
 from idp.audit.ledger import record
+from idp.authn import hashing
 from idp.authn import password as passwords
 from idp.authn.password_policy import MESSAGES, check_new_password
 from idp.extensions import db
@@ -285,7 +286,8 @@ def complete(handle: str | None, password: str, *, language: str) -> Completed:
     verdict = check_new_password(password, personal_data(citizen))
     if not verdict.ok:
         return Completed(None, tuple(str(MESSAGES[problem]) for problem in verdict.problems))
-    password_hash = passwords.hash_password(password)
+    with hashing.slot():
+        password_hash = passwords.hash_password(password)
     if not _advance(request, State.CONFIRMED, State.DONE):
         return Completed(None, expired=True)
     account = _account_of(citizen.id)

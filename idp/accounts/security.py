@@ -17,8 +17,8 @@ from idp import clock
 from idp.accounts.changes import credential_changed
 from idp.accounts.service import open_totp_secret, seal_totp_secret
 from idp.accounts.sessions import live_sessions
+from idp.authn import hashing, recovery_codes, totp
 from idp.authn import password as passwords
-from idp.authn import recovery_codes, totp
 from idp.authn.password_policy import PersonalData
 from idp.extensions import db
 from idp.keys.sealing import derive_key
@@ -38,14 +38,23 @@ def personal_data(account: Account) -> PersonalData:
 
 
 def is_current_password(account: Account, password: str) -> bool:
-    return passwords.verify_password(account.password_hash, password).ok
+    with hashing.slot():
+        return passwords.verify_password(account.password_hash, password).ok
 
 
-def change_password(account: Account, new_password: str, *, keep: BrowserSession | None) -> None:
-    """Set a new password (the caller has checked it against the policy) and end every other
+def new_password_hash(new_password: str) -> str:
+    """The hash to store for a new password (the caller has checked it against the policy).
+    Beyond the hashing queue it raises ``HashingBusy``: the caller hashes before it changes
+    anything, so a refusal leaves everything as it was."""
+    with hashing.slot():
+        return passwords.hash_password(new_password)
+
+
+def change_password(account: Account, password_hash: str, *, keep: BrowserSession | None) -> None:
+    """Store a new password's hash (from :func:`new_password_hash`) and end every other
     sign-in of the account, revoking its tokens and telling its portals; ``keep`` is the
     session that asked, or None to end them all."""
-    account.password_hash = passwords.hash_password(new_password)
+    account.password_hash = password_hash
     account.password_changed_at = clock.now()
     db.session.commit()
     for session in live_sessions(account.id):

@@ -13,8 +13,8 @@ from sqlalchemy import or_, select, update
 
 from idp import clock
 from idp.accounts.passkeys import has_passkeys
+from idp.authn import hashing, throttle, totp
 from idp.authn import password as passwords
-from idp.authn import throttle, totp
 from idp.authn.password_policy import PersonalData
 from idp.authn.throttle import Factor, Lockout
 from idp.extensions import db
@@ -61,10 +61,12 @@ def create_account(
         raise AccountError("this citizen already has an account")
     if identity_level not in (1, 2):
         raise AccountError("the identity level must be 1 or 2")
+    with hashing.slot():
+        password_hash = passwords.hash_password(password)
     account = Account(
         citizen_pk=citizen.id,
         subject_key=secrets.token_urlsafe(32),
-        password_hash=passwords.hash_password(password),
+        password_hash=password_hash,
         identity_level=identity_level,
         created_at=clock.now(),
     )
@@ -131,7 +133,9 @@ def check_password(citizen_id: str, password: str, *, address: str | None) -> Si
     account = db.session.scalar(
         select(Account).join(Citizen).where(Citizen.citizen_id == citizen_id)
     )
-    result = passwords.verify_password(account.password_hash if account else None, password)
+    # Beyond the hashing queue this raises HashingBusy, before any failure is counted.
+    with hashing.slot():
+        result = passwords.verify_password(account.password_hash if account else None, password)
     if account is None or account.password_hash is None or not result.ok:
         lockout = throttle.failed(Factor.PASSWORD, key, address=address)
         reason = (
@@ -144,8 +148,13 @@ def check_password(citizen_id: str, password: str, *, address: str | None) -> Si
         return SignInCheck(None, reason, lockout)
     throttle.succeeded(Factor.PASSWORD, key)
     if result.needs_rehash:
-        account.password_hash = passwords.hash_password(password)
-        db.session.commit()
+        try:
+            with hashing.slot():
+                account.password_hash = passwords.hash_password(password)
+        except hashing.HashingBusy:
+            pass  # the upgrade waits for a later sign-in; this one has succeeded
+        else:
+            db.session.commit()
     return SignInCheck(account, "ok")
 
 

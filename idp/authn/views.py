@@ -471,9 +471,10 @@ def new_password(transaction_id: str) -> ResponseReturnValue:
         ]
     }
     if form.validate_on_submit(extra_validators=checks):
+        password_hash = security.new_password_hash(form.new_password.data)
         if not advance(transaction, TransactionState.RECOVERY, TransactionState.NEW_TOTP):
             return expired_page()
-        security.change_password(account, form.new_password.data, keep=None)
+        security.change_password(account, password_hash, keep=None)
         log.info("password replaced in a recovery tx=%s", transaction.id[:8])
         return redirect(url_for("authn.new_authenticator", transaction_id=transaction.id))
     return render_template(

@@ -24,6 +24,12 @@ import pytest
 import requests
 from bs4 import BeautifulSoup
 from playwright.sync_api import ConsoleMessage, Page, sync_playwright
+from sqlalchemy import create_engine, make_url, text
+
+from idp import create_app
+from idp.extensions import db
+from tests.conftest import environ_for
+from tests.factories import Portal, make_account, make_citizen, make_portal
 
 FAILED = pytest.StashKey[bool]()
 CHROMIUM = Path(os.environ.get("IDP_E2E_CHROMIUM", "/usr/bin/chromium"))
@@ -60,22 +66,93 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
-def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
+def wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        assert process.poll() is None, "idp demo exited early"
+        assert process.poll() is None, f"{process.args!r} exited early"
         try:
             requests.get(url, timeout=5)
             return
         except requests.RequestException:
             time.sleep(0.3)
     raise TimeoutError(url)
+
+
+IDP = str(Path(sys.executable).parent / "idp")
+
+
+@contextmanager
+def serving(environ: dict[str, str], *options: str) -> Iterator[str]:
+    """`idp serve` (gunicorn) with ``environ`` on a free loopback port, in its own process
+    group; its base URL while the block runs."""
+    port = free_port()
+    process = subprocess.Popen(
+        [IDP, "serve", "--host", "127.0.0.1", "--port", str(port), *options],
+        env={**os.environ, **environ},
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(f"{url}/jwks.json", process)
+        yield url
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)
+
+
+POSTGRES_URL = os.environ.get("IDP_TEST_DATABASE_URL")
+SERVED_SCHEMA = "e2e_served"
+SERVED_CITIZENS = ("087084000999", "079185004321")
+
+
+@dataclass(frozen=True)
+class SharedDatabase:
+    """What providers started with :func:`serving` share: the settings (``IDP_*``) and data."""
+
+    environ: dict[str, str]
+    portal: Portal
+
+
+@pytest.fixture(scope="session")
+def shared_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedDatabase]:
+    """A schema of its own in the PostgreSQL database of IDP_TEST_DATABASE_URL (so the other
+    tests' emptying of tables never meets it), upgraded by `idp init`, with the citizens of
+    ``SERVED_CITIZENS`` holding accounts (password ``PASSWORD``, no second factor) and a portal
+    asking for ``openid profile``."""
+    if not POSTGRES_URL:
+        pytest.skip("IDP_TEST_DATABASE_URL is not set")
+    admin = create_engine(POSTGRES_URL)
+    schema_url = make_url(POSTGRES_URL).update_query_dict(
+        {"options": f"-csearch_path={SERVED_SCHEMA}"}
+    )
+    with admin.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA IF EXISTS {SERVED_SCHEMA} CASCADE"))
+        connection.execute(text(f"CREATE SCHEMA {SERVED_SCHEMA}"))
+    environ = environ_for(
+        schema_url.render_as_string(hide_password=False), tmp_path_factory.mktemp("served")
+    )
+    try:
+        subprocess.run([IDP, "init"], env={**os.environ, **environ}, check=True, timeout=120)
+        app = create_app(environ)
+        with app.app_context():
+            for citizen_id in SERVED_CITIZENS:
+                make_citizen(citizen_id)
+                make_account(citizen_id, with_totp=False)
+            portal = make_portal(scope="openid profile")
+            db.session.remove()
+            db.engine.dispose()
+        yield SharedDatabase(environ, portal)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA IF EXISTS {SERVED_SCHEMA} CASCADE"))
+        admin.dispose()
 
 
 @dataclass(frozen=True)
@@ -91,7 +168,7 @@ class Demo:
 def running_demo(instance: Path) -> Iterator[Demo]:
     """`idp demo` on free loopback ports with its state in ``instance``, until the block ends.
     The e2e fixture and the README's screenshots (``tests/e2e/screenshots.py``) both start it."""
-    idp_port, portal_port = _free_port(), _free_port()
+    idp_port, portal_port = free_port(), free_port()
     issuer = f"http://localhost:{idp_port}"
     environ = {
         "IDP_ISSUER": issuer,
@@ -101,7 +178,7 @@ def running_demo(instance: Path) -> Iterator[Demo]:
     env = {**os.environ, **environ}
     process = subprocess.Popen(
         [
-            str(Path(sys.executable).parent / "idp"),
+            IDP,
             "demo",
             "--portal-port",
             str(portal_port),
@@ -110,9 +187,9 @@ def running_demo(instance: Path) -> Iterator[Demo]:
         start_new_session=True,
     )
     try:
-        _wait_until_up(f"{issuer}/.well-known/openid-configuration", process)
+        wait_until_up(f"{issuer}/.well-known/openid-configuration", process)
         portal = f"http://127.0.0.1:{portal_port}"
-        _wait_until_up(portal + "/", process)
+        wait_until_up(portal + "/", process)
         yield Demo(issuer, portal, environ)
     finally:
         if process.poll() is None:
@@ -147,7 +224,7 @@ def form_to_submit(
 def run_idp(demo: Demo, *args: str, stdin: str | None = None, timeout: float = 60) -> str:
     """Run the `idp` command against the demo's database; its standard output."""
     done = subprocess.run(
-        [str(Path(sys.executable).parent / "idp"), *args],
+        [IDP, *args],
         env={**os.environ, **demo.environ},
         input=stdin,
         capture_output=True,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -15,6 +16,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from idp import clock
+from idp.authn import hashing
 from idp.keys.store import ensure_keys
 from tests.factories import PASSWORD, Portal, make_account, make_citizen, make_portal, pkce_pair
 
@@ -164,6 +166,23 @@ def flow(app: Flask) -> Iterator[Flow]:
             secret = make_account()
             portal = make_portal()
         yield Flow(english(app), portal, secret, advance)
+
+
+@pytest.fixture
+def hashing_busy(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> Callable[[], AbstractContextManager[None]]:
+    """A context in which every password hash of ``app`` is refused as over its queue: the one
+    slot of its gate (no queue, Retry-After 3) is held by the test."""
+    gate = hashing.HashingGate(concurrency=1, queue=0, timeout=3)
+    monkeypatch.setitem(app.extensions, hashing.EXTENSION, gate)
+
+    @contextmanager
+    def busy() -> Iterator[None]:
+        with gate.slot():
+            yield
+
+    return busy
 
 
 def english(app: Flask) -> FlaskClient:

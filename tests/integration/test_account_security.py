@@ -8,7 +8,8 @@ import logging
 import re
 import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from datetime import timedelta
 
 import pytest
@@ -650,3 +651,21 @@ def test_no_secret_reaches_the_logs(
     for value in (secret, totp.grouped(secret), PASSWORD, NEW_PASSWORD, CITIZEN_ID, *codes):
         assert value not in logged
     assert not any(code.replace("-", "") in logged for code in codes)
+
+
+def test_a_password_change_beyond_the_hashing_queue_is_answered_503_and_changes_nothing(
+    app: Flask, flow: Flow, hashing_busy: Callable[[], AbstractContextManager[None]]
+) -> None:
+    page = sign_in_for(flow, "/account/security/password")
+    fields = {
+        "current_password": PASSWORD,
+        "new_password": NEW_PASSWORD,
+        "confirm_password": NEW_PASSWORD,
+    }
+    with hashing_busy():
+        refused = post_form(flow, page, "/account/security/password", **fields)
+    assert refused.status_code == 503
+    assert refused.headers["Retry-After"] == "3"
+    assert passwords.verify_password(the_account(app).password_hash, PASSWORD).ok
+    changed = post_form(flow, page, "/account/security/password", **fields)
+    assert changed.location == "/account/security"

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -523,3 +524,17 @@ def test_the_demo_names_a_citizen_to_activate_and_the_outbox(app_context: Flask)
     assert "http://localhost:5000/activate" in text
     assert f"Nguyễn Văn An, born 02/03/1984, citizen ID {CITIZEN_ID}" in text
     assert "http://localhost:5000/dev/outbox" in text
+
+
+def test_a_password_beyond_the_hashing_queue_is_answered_503_and_changes_nothing(
+    activating: Activation, hashing_busy: Callable[[], AbstractContextManager[None]]
+) -> None:
+    activating.details()
+    activating.enter_code(activating.last_code())
+    with hashing_busy():
+        refused = activating.set_password()
+    assert refused.status_code == 503
+    assert refused.headers["Retry-After"] == "3"
+    assert activating.account() is None
+    # The code stays confirmed: the same page works once hashing is free again.
+    assert activating.set_password().headers["Location"] == "/activate/done"

@@ -192,3 +192,14 @@ def test_only_a_confidential_client_may_go_without_pkce(app: Flask) -> None:
     assert code == 0, output
     shown = json.loads(run(app, "clients", "show", json.loads(output)["client_id"])[1])
     assert shown["require_pkce"] is False
+
+
+def test_serve_refuses_threads_that_hashing_could_all_hold(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With IDP_HASHING_CONCURRENCY + IDP_HASHING_QUEUE threads (1 + 4 by default) busy with
+    passwords, a worker must still have one for token, userinfo and JWKS; nothing starts."""
+    monkeypatch.setattr("idp.cli.subprocess.call", pytest.fail)
+    status, output = run(app, "serve", "--threads", "5")
+    assert status == 2
+    assert "--threads must be more than IDP_HASHING_CONCURRENCY + IDP_HASHING_QUEUE (5)" in output

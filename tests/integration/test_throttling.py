@@ -7,16 +7,19 @@ import os
 import statistics
 import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 
 import pytest
 from bs4 import BeautifulSoup
 from flask import Flask
+from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from idp import create_app
 from idp.accounts import service as accounts
 from idp.authn import throttle
 from idp.extensions import db
+from idp.models import AuditEntry
 from tests.factories import PASSWORD
 from tests.integration.conftest import Flow, english
 
@@ -256,3 +259,36 @@ def test_workers_sharing_redis_share_the_address_limit(
     attempts(first, [WRONG], citizen_id="001090012345")
     attempts(second, [WRONG], citizen_id="001090012346")
     assert attempts(first, [PASSWORD])[0].status_code == 429
+
+
+BUSY = "Many people are signing in at this moment"
+
+
+def test_a_password_beyond_the_hashing_queue_is_answered_503_and_changes_nothing(
+    app: Flask, flow: Flow, hashing_busy: Callable[[], AbstractContextManager[None]]
+) -> None:
+    """Overload: refused at once with Retry-After (RFC 9110 §15.6.4), counting no failure and
+    recording nothing, so the same transaction signs in once hashing is free again."""
+    started = flow.authorize()
+    with app.app_context():
+        entries = db.session.scalar(select(func.count()).select_from(AuditEntry))
+    with hashing_busy():
+        refused = [flow.sign_in(started, password=WRONG) for _ in range(6)]
+    assert [r.status_code for r in refused] == [503] * 6
+    assert {r.headers["Retry-After"] for r in refused} == {"3"}
+    assert BUSY in refused[0].get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == entries
+    # Six refused wrong passwords started no lock-out: the right one goes through.
+    assert flow.sign_in(started).status_code == 302
+
+
+def test_the_busy_page_speaks_vietnamese(
+    flow: Flow, hashing_busy: Callable[[], AbstractContextManager[None]]
+) -> None:
+    flow.browser.environ_base["HTTP_ACCEPT_LANGUAGE"] = "vi"
+    started = flow.authorize()
+    with hashing_busy():
+        refused = flow.sign_in(started)
+    assert refused.status_code == 503
+    assert "Nhiều người đang đăng nhập cùng lúc" in refused.get_data(as_text=True)
