@@ -45,6 +45,7 @@ from idp.oidc.clients import (
     list_clients,
     register_client,
 )
+from idp.oidc.logos import MAX_LOGO_BYTES
 from idp.population.citizen_id import is_well_formed
 from idp.population.cli import population
 
@@ -370,6 +371,13 @@ def _scope_pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
     metavar="SCOPE",
     help="A scope the service cannot work without; citizens cannot untick it.",
 )
+@click.option(
+    "--logo",
+    "logo_file",
+    type=click.File("rb"),
+    help="The portal's logo (PNG or SVG, at most 64 KiB), shown on the consent page and in "
+    "the public register.",
+)
 @click.option("--json", "as_json", is_flag=True)
 @with_appcontext
 def clients_create(**options: Any) -> None:
@@ -408,6 +416,10 @@ def clients_create(**options: Any) -> None:
                 scope: Purpose(text, bases.get(scope, "consent")) for scope, text in texts.items()
             },
             essential_scopes=list(options["essential_scopes"]),
+            # One byte past the limit is enough to refuse a file that is too large.
+            logo=None
+            if options["logo_file"] is None
+            else options["logo_file"].read(MAX_LOGO_BYTES + 1),
         )
     except RegistrationError as error:
         raise click.ClickException(str(error)) from None

@@ -16,6 +16,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import func, or_, select
 
+import relying_party_demo
 from idp.accounts.service import create_account, enrol_totp
 from idp.consent.purposes import Purpose
 from idp.extensions import db
@@ -35,6 +36,8 @@ from idp.population.seed import seed
 from relying_party_demo.lab import wiring
 
 GENERATED_CITIZENS = 300
+# The demo portal's logo in the provider's register: the portal's own icon.
+PORTAL_LOGO = Path(relying_party_demo.__file__).parent / "static" / "favicon.svg"
 SEED = 2026
 # Everything the demo portal may ask for: the union of its procedures' scopes
 # (relying_party_demo/procedures.py; a unit test checks they agree) and its sign-in button's.
@@ -204,6 +207,7 @@ class PortalRegistration:
             and set(client.scope.split()) == set(self.scope.split())
             and set(client.post_logout_redirect_uris) == set(self.post_logout_redirect_uris)
             and client.backchannel_logout_uri == self.backchannel_logout_uri
+            and client.logo_type is not None
         )
 
 
@@ -248,6 +252,7 @@ def _demo_portal(portal_url: str) -> DemoSetup:
         organisation="Văn phòng Chính phủ (demo)",
         purposes=PORTAL_PURPOSES,
         essential_scopes=["profile"],
+        logo=PORTAL_LOGO.read_bytes(),
     )
     lab = wiring.second_client_request(portal_url)
     lab_registration = register_client(

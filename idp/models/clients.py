@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from idp.models.base import Base
@@ -41,3 +41,7 @@ class Client(Base):
     purposes: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON, default=dict)
     essential_scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime]
+    # The portal's logo (oidc/logos.py), served by the provider itself; deferred, since a
+    # sign-in loads the client but only the logo route needs the picture.
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    logo_type: Mapped[str | None] = mapped_column(String(20))  # image/png | image/svg+xml

@@ -21,6 +21,7 @@ from idp.consent.purposes import LEGAL_BASES, NO_DATA, Purpose
 from idp.extensions import db
 from idp.keys.store import SUPPORTED_ALGS
 from idp.models import Client
+from idp.oidc.logos import LogoError, media_type_of
 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
 
@@ -123,6 +124,7 @@ def register_client(
     organisation: str = "",
     purposes: Mapping[str, Purpose] | None = None,
     essential_scopes: list[str] | None = None,
+    logo: bytes | None = None,
 ) -> Registration:
     if not name.strip():
         raise RegistrationError("name: must not be empty")
@@ -152,6 +154,10 @@ def register_client(
         raise RegistrationError("require_pkce: a public client must use PKCE")
     if id_token_alg not in SUPPORTED_ALGS:
         raise RegistrationError(f"id_token_alg: must be one of {', '.join(SUPPORTED_ALGS)}")
+    try:
+        logo_type = None if logo is None else media_type_of(logo)
+    except LogoError as error:
+        raise RegistrationError(str(error)) from None
     hosts = {urlsplit(uri).hostname for uri in redirect_uris}
     if sector is None:
         if len(hosts) > 1:
@@ -178,6 +184,8 @@ def register_client(
         purposes={scope: purpose.as_json() for scope, purpose in purposes.items()},
         essential_scopes=sorted(set(essential_scopes or [])),
         created_at=clock.now(),
+        logo=logo,
+        logo_type=logo_type,
     )
     db.session.add(client)
     db.session.commit()
@@ -219,6 +227,7 @@ def describe(client: Client) -> dict[str, object]:
         "organisation": client.organisation,
         "purposes": client.purposes,
         "essential_scopes": client.essential_scopes,
+        "logo": client.logo_type,
         "created_at": client.created_at.isoformat(),
     }
 

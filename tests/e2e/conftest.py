@@ -250,10 +250,17 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture
-def page(request: pytest.FixtureRequest) -> Iterator[Page]:
-    """A page in Debian's Chromium driven by Playwright. A page that breaks the
-    Content-Security-Policy fails the test; a failed test leaves a screenshot of each page it
-    left open."""
+def browser_locale() -> str:
+    """The browser's language (its ``Accept-Language``); a module overrides this fixture to
+    see the pages in another language."""
+    return "vi-VN"
+
+
+@pytest.fixture
+def page(request: pytest.FixtureRequest, browser_locale: str) -> Iterator[Page]:
+    """A page in Debian's Chromium driven by Playwright, in ``browser_locale``. A page that
+    breaks the Content-Security-Policy fails the test; a failed test leaves a screenshot of
+    each page it left open."""
     violations: list[str] = []
 
     def watch(message: ConsoleMessage) -> None:
@@ -262,7 +269,7 @@ def page(request: pytest.FixtureRequest) -> Iterator[Page]:
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(locale="vi-VN")
+        context = browser.new_context(locale=browser_locale)
         current = context.new_page()
         current.on("console", watch)
         yield current

@@ -81,7 +81,7 @@ def test_a_citizen_adds_a_passkey_and_sees_it_listed(app: Flask, flow: Flow) -> 
         _through_sign_in(flow, "/account/passkeys/new").get_data(as_text=True), "html.parser"
     )
     assert page.select_one("[data-action=passkey-register]") is not None
-    assert [s["src"] for s in page.select("script")] == ["/static/passkeys.js"]
+    assert [s["src"] for s in page.select("script")] == ["/static/errors.js", "/static/passkeys.js"]
     added = _add_passkey(flow, authenticator, name="  Điện thoại của An ")
     assert added.location == "/account/passkeys"
     listed = _list(flow).select("li[data-passkey-id]")

@@ -107,7 +107,8 @@ def test_the_password_page_offers_a_passkey(
     assert soup.select_one("section[data-passkey=sign-in]")["data-options-url"].endswith(  # type: ignore[index]
         "/passkey/options"
     )
-    assert [s["src"] for s in soup.select("script")] == ["/static/passkeys.js"]
+    # errors.js, on every page, puts the focus on a refused field.
+    assert [s["src"] for s in soup.select("script")] == ["/static/errors.js", "/static/passkeys.js"]
     assert not [s for s in soup.select("script") if s.string]  # no inline script (CSP)
 
 
