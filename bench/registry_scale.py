@@ -12,7 +12,8 @@ own gunicorn on 127.0.0.1. The sign-ins run one at a time, alternating between t
 providers, so that whatever else loads the machine weighs on both alike; each is a new browser
 that signs in with the password (consent given once beforehand), redeems the code at /token and
 reads /userinfo. Printed: p50 and p95 of each step for both registries and the difference.
-Results: README.md.
+Signing keys are made with the script's own key-encryption key: a database whose keys were sealed
+with another (by `idp init`) needs its ``signing_key`` rows deleted first. Results: README.md.
 """
 
 from __future__ import annotations
@@ -127,7 +128,9 @@ def served(provider: Provider, instance: str) -> Iterator[None]:
     command = gunicorn_command("idp.wsgi:app", "127.0.0.1", urlsplit(provider.issuer).port or 0, 1)
     env = {**os.environ, **environ(provider, instance)}
     process = subprocess.Popen(  # noqa: S603 - our own gunicorn command line
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        command,
+        env=env,
+        stdout=subprocess.DEVNULL,  # the access log; errors go to stderr
     )
     try:
         deadline = time.monotonic() + 60
