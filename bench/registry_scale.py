@@ -242,6 +242,9 @@ def main() -> None:
     parser.add_argument("--small-count", type=int, default=10_000)
     parser.add_argument("--accounts", type=int, default=20)
     parser.add_argument("--sign-ins", type=int, default=300, help="measured, per registry")
+    parser.add_argument(
+        "--max-minutes", type=float, default=20, help="stop measuring then, and report"
+    )
     options = parser.parse_args()
 
     small, large = Provider("small", options.small), Provider("large", options.large)
@@ -254,7 +257,11 @@ def main() -> None:
         for provider in (small, large):  # consent once per account, and warm the caches
             for number in provider.numbers:
                 sign_in(provider, number, record=False)
+        stop_at = time.monotonic() + options.max_minutes * 60
         for n in range(options.sign_ins):
+            if time.monotonic() > stop_at:
+                print(f"stopped after {n} sign-ins per registry: --max-minutes reached")
+                break
             for provider in (small, large):
                 sign_in(provider, provider.numbers[n % len(provider.numbers)], record=True)
     report(small, large)
