@@ -2,17 +2,19 @@
 to a nation; nothing scans a table on a request path).
 
 The statements are not listed by hand: they are captured as a real sign-in, code exchange,
-userinfo, refresh, introspection and second sign-in run through the provider, so a query added
-tomorrow is checked too. Each is then planned by PostgreSQL with its own parameters and with
-sequential scans priced out of reach (``enable_seqscan = off``): a table of any size then gets an
-index scan wherever an index can serve the query, so a sequential scan left in a plan, or an index
-read from end to end, means that on a table of millions the query would read them all.
+userinfo, refresh, introspection, second sign-in, revocation, sign-out and passkey sign-in run
+through the provider, so a query added tomorrow is checked too. Each is then planned by
+PostgreSQL with its own parameters and with sequential scans priced out of reach
+(``enable_seqscan = off``): a table of any size then gets an index scan wherever an index can
+serve the query, so a sequential scan left in a plan, or an index read from end to end, means
+that on a table of millions the query would read them all.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from flask import Flask, has_request_context
@@ -89,8 +91,8 @@ def full_reads(plan: Mapping[str, Any], limited: bool = False) -> Iterator[str]:
 
 def run_the_request_paths(app: Flask, flow: Flow) -> None:
     """Sign in (password and one-time code), consent, redeem the code, read userinfo, refresh,
-    introspect, sign in again in the same browser (session and remembered consent), then in a
-    new browser with a passkey (credential by id)."""
+    introspect, sign in again in the same browser (session and remembered consent), revoke a
+    token, sign out, then sign in in a new browser with a passkey (credential by id)."""
     callback = flow.code(scope=SCOPE, prompt="consent")
     tokens = flow.redeem(callback["code"]).get_json()
     assert "refresh_token" in tokens, tokens
@@ -101,7 +103,11 @@ def run_the_request_paths(app: Flask, flow: Flow) -> None:
     introspection = flow.post_as_portal("/introspect", token=refreshed.get_json()["access_token"])
     assert introspection.get_json()["active"] is True
     again = flow.follow_to_portal(flow.authorize(scope=SCOPE, nonce="a-second-nonce-123456"))
-    assert flow.redeem(again["code"]).status_code == 200
+    second = flow.redeem(again["code"]).get_json()
+    revoked = flow.post_as_portal("/revoke", token=second["access_token"])
+    assert revoked.status_code == 200
+    ended = flow.browser.get(f"/logout?{urlencode({'id_token_hint': second['id_token']})}")
+    assert ended.status_code in (200, 303), ended.get_data(as_text=True)
 
     authenticator = give_passkey(app)
     elsewhere = Flow(english(app), flow.portal, flow.totp_secret, flow.advance)
