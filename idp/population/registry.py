@@ -157,8 +157,8 @@ def upsert(records: Iterable[CitizenRecord]) -> UpsertCounts:
 def insert_new(records: Sequence[CitizenRecord], *, now: datetime | None = None) -> None:
     """Insert citizens known to be absent, with their linked records. The caller commits.
 
-    PostgreSQL is fed with ``COPY … FROM STDIN``, row by row (the fastest way in, and the rows
-    never pile up in one buffer); other databases get one multi-row insert per table.
+    PostgreSQL is fed with ``COPY … FROM STDIN``, the fastest way in, row by row, so no buffer of
+    the whole batch is built; other databases get one multi-row insert per table.
     """
     if not records:
         return
@@ -189,7 +189,8 @@ def _insert_linked(citizens: Iterable[tuple[int, CitizenRecord]]) -> None:
 
 def _copy_new(records: Sequence[CitizenRecord], now: datetime) -> None:
     """``insert_new`` on PostgreSQL. COPY returns no keys, so the citizens' keys are drawn from
-    their sequence first, in one round trip, and written with them."""
+    their sequence first, in one round trip, and written with them. A connection runs one COPY
+    at a time: the linked rows of the batch wait as tuples while the citizens go in."""
     cursor = _driver_connection().cursor()
     citizens = _table(Citizen)
     cursor.execute(
