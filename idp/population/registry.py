@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Final, TypeVar
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 from sqlalchemy import (
     ARRAY,
@@ -47,6 +48,9 @@ from idp.population.records import (
     VehicleRecord,
     to_document,
 )
+
+if TYPE_CHECKING:
+    import psycopg
 
 # Numbers per ``IN (…)`` look-up: well under SQLite's limit on bound parameters.
 LOOKUP_CHUNK: Final = 500
@@ -151,10 +155,17 @@ def upsert(records: Iterable[CitizenRecord]) -> UpsertCounts:
 
 
 def insert_new(records: Sequence[CitizenRecord], *, now: datetime | None = None) -> None:
-    """Insert citizens known to be absent, with their linked records. The caller commits."""
+    """Insert citizens known to be absent, with their linked records. The caller commits.
+
+    PostgreSQL is fed with ``COPY … FROM STDIN``, the fastest way in, row by row, so no buffer of
+    the whole batch is built; other databases get one multi-row insert per table.
+    """
     if not records:
         return
     now = now or clock.now()
+    if db.session.get_bind().dialect.name == "postgresql":
+        _copy_new(records, now)
+        return
     citizens = _table(Citizen)
     rows = [{**_citizen_columns(record), "updated_at": now} for record in records]
     # RETURNING in any order, matched by number: insisting on the order of the parameters makes
@@ -169,17 +180,43 @@ def insert_new(records: Sequence[CitizenRecord], *, now: datetime | None = None)
 def _insert_linked(citizens: Iterable[tuple[int, CitizenRecord]]) -> None:
     rows: dict[type[Base], list[dict[str, object]]] = {model: [] for model in LINKED_MODELS}
     for pk, record in citizens:
-        if record.health_insurance is not None:
-            rows[HealthInsurance].append(_columns(record.health_insurance, pk))
-        if record.social_insurance is not None:
-            rows[SocialInsurance].append(_columns(record.social_insurance, pk))
-        rows[DrivingLicense].extend(_columns(item, pk) for item in record.driving_licenses)
-        rows[Vehicle].extend(_columns(item, pk) for item in record.vehicles)
-        rows[EducationCredential].extend(_columns(item, pk) for item in record.education)
-        rows[Vaccination].extend(_columns(item, pk) for item in record.vaccinations)
+        for model, linked_of in _LINKED_OF.items():
+            rows[model].extend(_columns(item, pk) for item in linked_of(record))
     for model, model_rows in rows.items():
         if model_rows:
             db.session.execute(insert(_table(model)), model_rows)
+
+
+def _copy_new(records: Sequence[CitizenRecord], now: datetime) -> None:
+    """``insert_new`` on PostgreSQL. COPY returns no keys, so the citizens' keys are drawn from
+    their sequence first, in one round trip, and written with them. A connection runs one COPY
+    at a time: the linked rows of the batch wait as tuples while the citizens go in."""
+    cursor = _driver_connection().cursor()
+    citizens = _table(Citizen)
+    cursor.execute(
+        "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+        (citizens.name, len(records)),
+    )
+    pks = [pk for (pk,) in cursor]
+    linked: dict[type[Base], list[tuple[object, ...]]] = {model: [] for model in LINKED_MODELS}
+    columns = ", ".join((*_CITIZEN_COLUMNS, "updated_at", "id"))
+    with cursor.copy(f"COPY {citizens.name} ({columns}) FROM STDIN") as copy:
+        for record, pk in zip(records, pks, strict=True):
+            copy.write_row((*_citizen_values(record), now, pk))
+            for model, linked_of in _LINKED_OF.items():
+                values = _LINKED_VALUES[model]
+                linked[model].extend((*values(item), pk) for item in linked_of(record))
+    for model, rows in linked.items():
+        columns = ", ".join((*_LINKED_FIELDS[model], "citizen_pk"))
+        with cursor.copy(f"COPY {_table(model).name} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
+def _driver_connection() -> psycopg.Connection[Any]:
+    """The psycopg connection under the session's, in the session's transaction (psycopg is
+    installed with the ``postgres`` extra, so it is imported only for type checking)."""
+    return cast("psycopg.Connection[Any]", db.session.connection().connection.driver_connection)
 
 
 def _forget_loaded(pks: set[int]) -> None:
@@ -215,6 +252,42 @@ LinkedRecord = (
     | EducationRecord
     | VaccinationRecord
 )
+# Each linked table, and the records of a citizen that go in it.
+_LINKED_OF: Final[Mapping[type[Base], Callable[[CitizenRecord], Sequence[LinkedRecord]]]] = {
+    HealthInsurance: lambda r: () if r.health_insurance is None else (r.health_insurance,),
+    SocialInsurance: lambda r: () if r.social_insurance is None else (r.social_insurance,),
+    DrivingLicense: lambda r: r.driving_licenses,
+    Vehicle: lambda r: r.vehicles,
+    EducationCredential: lambda r: r.education,
+    Vaccination: lambda r: r.vaccinations,
+}
+# A linked record's attribute names, which are its table's column names.
+_LINKED_FIELDS: Final[Mapping[type[Base], tuple[str, ...]]] = {
+    model: tuple(field.name for field in fields(record_type))
+    for model, record_type in (
+        (HealthInsurance, HealthInsuranceRecord),
+        (SocialInsurance, SocialInsuranceRecord),
+        (DrivingLicense, DrivingLicenseRecord),
+        (Vehicle, VehicleRecord),
+        (EducationCredential, EducationRecord),
+        (Vaccination, VaccinationRecord),
+    )
+}
+
+
+def _values_in_order(names: tuple[str, ...]) -> Callable[[LinkedRecord], tuple[object, ...]]:
+    """A function giving a record's values as a tuple (``attrgetter`` of one name gives the
+    value itself)."""
+    if len(names) == 1:
+        value = attrgetter(names[0])
+        return lambda item: (value(item),)
+    return attrgetter(*names)
+
+
+_LINKED_VALUES: Final = {model: _values_in_order(names) for model, names in _LINKED_FIELDS.items()}
+
+
+_citizen_values: Final = attrgetter(*_CITIZEN_COLUMNS)
 
 
 def _citizen_columns(record: CitizenRecord) -> dict[str, object]:

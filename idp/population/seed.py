@@ -13,20 +13,22 @@ run; one that is already in the registry is given a new random part from a third
 
 from __future__ import annotations
 
+import functools
 import itertools
 import random
 import unicodedata
+from bisect import bisect
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from typing import Final
+from typing import Final, TypeVar
 
 from faker.providers.address.vi_VN import Provider as VietnameseAddresses
 from faker.providers.person.vi_VN import Provider as VietnameseNames
 
 from idp import clock
 from idp.extensions import db
-from idp.population.citizen_id import make_citizen_id
+from idp.population.citizen_id import century_gender_digit
 from idp.population.provinces import PROVINCES
 from idp.population.records import (
     CitizenRecord,
@@ -40,6 +42,7 @@ from idp.population.records import (
 from idp.population.registry import existing_numbers, insert_new
 
 BATCH_SIZE: Final = 5000
+_T = TypeVar("_T")
 FIRST_BIRTH: Final = date(1940, 1, 1)
 LAST_BIRTH: Final = date(2008, 12, 31)
 
@@ -79,7 +82,9 @@ MOBILE_PREFIXES: Final = ("32", "33", "34", "35", "36", "37", "38", "39", "70", 
 # children under six, pupils, retired people, and for the rest their employer or household.
 CHILD_GROUP, PUPIL_GROUP, RETIRED_GROUP = "TE", "HS", "HT"
 WORKING_GROUPS: Final = ("DN", "HC", "GD", "HN")
-COMMUNES: Final = VietnameseAddresses.communes
+COMMUNES: Final = tuple(VietnameseAddresses.communes)
+STREETS: Final = tuple(VietnameseAddresses.streets)
+ALLEYS: Final = tuple(VietnameseAddresses.sub_street_prefixes)
 STREET_PREFIXES: Final = tuple(p for p in VietnameseAddresses.street_prefixes if p[0].isupper())
 
 
@@ -139,96 +144,147 @@ def _avoid_registered(
     return result, len(taken)
 
 
-@dataclass(frozen=True, slots=True)
-class Identity:
-    """What the seeded stream of people decides, before the linked records are added."""
+class _Numbers:
+    """Unique citizen-ID numbers for one run, in memory that does not grow with the run.
 
-    citizen_id: str
-    family_name: str
-    middle_name: str
-    given_name: str
-    birth_date: date
-    gender: str
-    place_of_origin: str
-    street_address: str
-    locality: str
-    region: str
-    region_code: str
+    Each prefix (province, century and gender, year of birth) walks its million random parts in a
+    scrambled order: the part is ``(offset + step × n) mod 10⁶`` for the prefix's n-th citizen,
+    with an offset and a step (prime to 10⁶, so the walk visits every part once) drawn when the
+    prefix is first used. Only the prefixes in use are remembered (some ten thousand at most),
+    not the numbers issued.
+    """
+
+    def __init__(self, rng: random.Random) -> None:
+        self._random = rng.random
+        self._walks: dict[str, list[int]] = {}
+
+    def next(self, prefix: str) -> str | None:
+        """The prefix's next number, or None when its million numbers are used up."""
+        walk = self._walks.get(prefix)
+        if walk is None:
+            draw = self._random
+            walk = [int(draw() * PARTS), _STEPS[int(draw() * len(_STEPS))], 0]
+            self._walks[prefix] = walk
+        offset, step, issued = walk
+        if issued == PARTS:
+            return None
+        walk[2] = issued + 1
+        return f"{prefix}{(offset + step * issued) % PARTS:06d}"
+
+
+PARTS: Final = 1_000_000
+# Steps prime to 10⁶ (neither even nor a multiple of 5), large enough to look random.
+_STEPS: Final = tuple(step for step in range(100_003, 999_999, 7919) if step % 2 and step % 5)
 
 
 def generate_records(seed: int) -> Iterator[CitizenRecord]:
-    """An endless, reproducible stream of citizens with unique numbers (needs no database)."""
+    """An endless, reproducible stream of citizens with unique numbers (needs no database).
+
+    The hot loop of a large seed: values are drawn with ``random()`` and indexing rather than
+    ``choice``/``randrange`` (several times faster), from tables built once.
+    """
     people = random.Random(seed)  # noqa: S311 - sandbox data, reproducible by design
-    linked_rng = random.Random(f"{seed}:linked")  # noqa: S311 - idem
+    linked = random.Random(f"{seed}:linked")  # noqa: S311 - idem
+    draw = people.random
+    numbers = _Numbers(people)
     today = clock.now().date()
-    provinces = list(PROVINCES.items())
-    movers = [("001", PROVINCES["001"]), ("079", PROVINCES["079"]), *provinces]
+    provinces = tuple(PROVINCES.items())
+    movers = (("001", PROVINCES["001"]), ("079", PROVINCES["079"]), *provinces)
     family_names, family_weights = _cumulative(FAMILY_NAMES)
     middle_names = {gender: _cumulative(names) for gender, names in MIDDLE_NAMES.items()}
     given_names = {
         "male": VietnameseNames.first_names_male + VietnameseNames.first_names_unisex,
         "female": VietnameseNames.first_names_female + VietnameseNames.first_names_unisex,
     }
-    span = (LAST_BIRTH - FIRST_BIRTH).days
-    issued: set[str] = set()
+    first_day, days = FIRST_BIRTH.toordinal(), (LAST_BIRTH - FIRST_BIRTH).days + 1
+    communes, n_communes = COMMUNES, len(COMMUNES)
 
     while True:
-        gender = "male" if people.random() < 0.5 else "female"
-        birth_date = FIRST_BIRTH + timedelta(days=people.randrange(span + 1))
-        province, province_name = people.choice(provinces)
-        number = make_citizen_id(province, gender, birth_date.year, people.randrange(1_000_000))
-        while number in issued:
-            number = number[:6] + f"{people.randrange(1_000_000):06d}"
-        issued.add(number)
+        gender = "male" if draw() < 0.5 else "female"
+        birth_date = date.fromordinal(first_day + int(draw() * days))
+        province, province_name = provinces[int(draw() * len(provinces))]
+        number = numbers.next(
+            f"{province}{century_gender_digit(gender, birth_date.year)}{birth_date.year % 100:02d}"
+        )
+        if number is None:  # ten thousand times more people than this place and year had
+            continue
         names, weights = middle_names[gender]
         # Most people live in the province where their birth was registered.
-        home_code, home = (
-            (province, province_name) if people.random() < 0.7 else people.choice(movers)
+        region_code, region = (
+            (province, province_name) if draw() < 0.7 else movers[int(draw() * len(movers))]
         )
-        identity = Identity(
+        given = given_names[gender]
+        yield _with_linked_records(
+            linked,
+            today,
             citizen_id=number,
-            family_name=people.choices(family_names, cum_weights=family_weights)[0],
-            middle_name=people.choices(names, cum_weights=weights)[0],
-            given_name=people.choice(given_names[gender]),
+            family_name=family_names[bisect(family_weights, draw() * family_weights[-1])],
+            middle_name=names[bisect(weights, draw() * weights[-1])],
+            given_name=given[int(draw() * len(given))],
             birth_date=birth_date,
             gender=gender,
-            place_of_origin=f"Xã {people.choice(COMMUNES)}, {province_name}",
-            street_address=_street_address(people),
-            locality=f"{people.choice(('Phường', 'Xã'))} {people.choice(COMMUNES)}",
-            region=home,
-            region_code=home_code,
+            place_of_origin=f"Xã {communes[int(draw() * n_communes)]}, {province_name}",
+            street_address=_street_address(draw),
+            locality=f"{'Phường' if draw() < 0.5 else 'Xã'} {communes[int(draw() * n_communes)]}",
+            region=region,
+            region_code=region_code,
         )
-        yield _with_linked_records(identity, linked_rng, today)
 
 
-def _street_address(rng: random.Random) -> str:
+def _pick(draw: Callable[[], float], items: Sequence[_T]) -> _T:
+    return items[int(draw() * len(items))]
+
+
+def _between(draw: Callable[[], float], low: int, high: int) -> int:
+    """An integer from ``low`` to ``high``, both included."""
+    return low + int(draw() * (high - low + 1))
+
+
+def _street_address(draw: Callable[[], float]) -> str:
     """Shaped like Faker's vi_VN ``street_address`` and drawn from its tables, without the cost of
     its template engine."""
-    street = f"{rng.choice(STREET_PREFIXES)} {rng.choice(VietnameseAddresses.streets)}"
-    shape = rng.randrange(3)
+    street = f"{_pick(draw, STREET_PREFIXES)} {_pick(draw, STREETS)}"
+    shape = int(draw() * 3)
     if shape == 0:
-        return f"Số {rng.randint(1, 999)} {street}"
+        return f"Số {_between(draw, 1, 999)} {street}"
     if shape == 1:
-        return f"{rng.randint(1, 99)}/{rng.randint(1, 99)} {street}"
-    alley = rng.choice(VietnameseAddresses.sub_street_prefixes)
-    return f"Số {rng.randint(1, 99)} {alley} {rng.randint(1, 199)} {street}"
+        return f"{_between(draw, 1, 99)}/{_between(draw, 1, 99)} {street}"
+    alley = _pick(draw, ALLEYS)
+    return f"Số {_between(draw, 1, 99)} {alley} {_between(draw, 1, 199)} {street}"
 
 
-def _with_linked_records(person: Identity, rng: random.Random, today: date) -> CitizenRecord:
-    born = person.birth_date
+def _with_linked_records(
+    rng: random.Random,
+    today: date,
+    *,
+    citizen_id: str,
+    family_name: str,
+    middle_name: str,
+    given_name: str,
+    birth_date: date,
+    gender: str,
+    place_of_origin: str,
+    street_address: str,
+    locality: str,
+    region: str,
+    region_code: str,
+) -> CitizenRecord:
+    draw = rng.random
+    born = birth_date
     age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
     adult_on = _add_years(born, 18)
-    region_digits = person.region_code[1:]  # insurance numbers use the two-digit province code
+    region_digits = region_code[1:]  # insurance numbers use the two-digit province code
 
-    phone = f"+84{rng.choice(MOBILE_PREFIXES)}{rng.randrange(10_000_000):07d}"
+    phone = f"+84{_pick(draw, MOBILE_PREFIXES)}{int(draw() * 10_000_000):07d}"
     email = None
-    if rng.random() < 0.5:
-        handle = _ascii(f"{person.given_name}{person.family_name}").lower()
-        email = f"{handle}{rng.randrange(1, 10_000)}@{rng.choice(('example.com', 'example.net'))}"
+    if draw() < 0.5:
+        handle = _ascii(f"{given_name}{family_name}").lower()
+        domain = "example.com" if draw() < 0.5 else "example.net"
+        email = f"{handle}{_between(draw, 1, 9_999)}@{domain}"
 
-    social_number = f"{region_digits}{rng.randrange(100_000_000):08d}"
+    social_number = f"{region_digits}{int(draw() * 100_000_000):08d}"
     health = None
-    if rng.random() < 0.9:
+    if draw() < 0.9:
         group = (
             CHILD_GROUP
             if age < 6
@@ -236,74 +292,75 @@ def _with_linked_records(person: Identity, rng: random.Random, today: date) -> C
             if age < 18
             else RETIRED_GROUP
             if age >= 60
-            else rng.choice(WORKING_GROUPS)
+            else _pick(draw, WORKING_GROUPS)
         )
-        facility = rng.choice(
-            (
-                f"Trạm Y tế {person.locality}",
-                f"Bệnh viện Đa khoa {person.region}",
-                f"Trung tâm Y tế {person.locality}",
-            )
+        shape = int(draw() * 3)
+        facility = (
+            f"Trạm Y tế {locality}"
+            if shape == 0
+            else f"Bệnh viện Đa khoa {region}"
+            if shape == 1
+            else f"Trung tâm Y tế {locality}"
         )
         health = HealthInsuranceRecord(
-            number=f"{group}{rng.randint(1, 5)}{region_digits}{social_number}",
+            number=f"{group}{_between(draw, 1, 5)}{region_digits}{social_number}",
             valid_from=date(today.year, 1, 1),
             valid_until=date(today.year, 12, 31),
             registered_facility=facility,
         )
     working = 18 <= age < 65
-    social = SocialInsuranceRecord(social_number) if working and rng.random() < 0.7 else None
+    social = SocialInsuranceRecord(social_number) if working and draw() < 0.7 else None
 
-    licences: list[DrivingLicenseRecord] = []
-    vehicles: list[VehicleRecord] = []
-    education: list[EducationRecord] = []
+    licences: tuple[DrivingLicenseRecord, ...] = ()
+    vehicles: tuple[VehicleRecord, ...] = ()
+    education: tuple[EducationRecord, ...] = ()
     if age >= 18:
-        if rng.random() < 0.45:
-            licences.append(_driving_license(rng, "A1", adult_on, today, region_digits))
-            if rng.random() < 0.3:
-                licences.append(_driving_license(rng, "B2", adult_on, today, region_digits))
-        if rng.random() < 0.35:
-            vehicles.append(_vehicle(rng, adult_on, today))
-        if rng.random() < 0.35:
-            education.extend(_education(rng, born, today))
+        if draw() < 0.45:
+            licences = (_driving_license(draw, "A1", adult_on, today, region_digits),)
+            if draw() < 0.3:
+                licences += (_driving_license(draw, "B2", adult_on, today, region_digits),)
+        if draw() < 0.35:
+            vehicles = (_vehicle(draw, adult_on, today),)
+        if draw() < 0.35:
+            education = _education(draw, born, today)
 
     return CitizenRecord(
-        citizen_id=person.citizen_id,
-        family_name=person.family_name,
-        middle_name=person.middle_name,
-        given_name=person.given_name,
+        citizen_id=citizen_id,
+        family_name=family_name,
+        middle_name=middle_name,
+        given_name=given_name,
         birth_date=born,
-        gender=person.gender,
+        gender=gender,
         nationality="VN",
-        place_of_origin=person.place_of_origin,
-        street_address=person.street_address,
-        locality=person.locality,
-        region=person.region,
+        place_of_origin=place_of_origin,
+        street_address=street_address,
+        locality=locality,
+        region=region,
         country="VN",
         # Everyone can activate an e-ID account online: a phone or an e-mail address or both.
-        phone=phone if rng.random() < 0.85 or email is None else None,
+        phone=phone if draw() < 0.85 or email is None else None,
         email=email,
         health_insurance=health,
         social_insurance=social,
-        driving_licenses=tuple(licences),
-        vehicles=tuple(vehicles),
-        education=tuple(education),
-        vaccinations=_vaccinations(rng, born, today) if rng.random() < 0.5 else (),
+        driving_licenses=licences,
+        vehicles=vehicles,
+        education=education,
+        vaccinations=_vaccinations(draw, born, today) if draw() < 0.5 else (),
     )
 
 
 def _driving_license(
-    rng: random.Random, license_class: str, adult_on: date, today: date, region_digits: str
+    draw: Callable[[], float], license_class: str, adult_on: date, today: date, region_digits: str
 ) -> DrivingLicenseRecord:
-    issued_on = _day_between(rng, adult_on, today)
+    issued_on = _day_between(draw, adult_on, today)
     # A1 (motorcycles) never expires; B2 is valid for ten years.
     expires_on = None if license_class == "A1" else _add_years(issued_on, 10)
     if expires_on is not None and expires_on < today:
         status = "expired"
     else:
-        status = "suspended" if rng.random() < 0.01 else "valid"
+        status = "suspended" if draw() < 0.01 else "valid"
     return DrivingLicenseRecord(
-        number=f"{region_digits}{rng.randrange(10**10):010d}",
+        number=f"{region_digits}{int(draw() * 10**10):010d}",
         license_class=license_class,
         issued_on=issued_on,
         expires_on=expires_on,
@@ -311,52 +368,55 @@ def _driving_license(
     )
 
 
-def _vehicle(rng: random.Random, adult_on: date, today: date) -> VehicleRecord:
-    area = rng.randint(11, 99)
-    digits = f"{rng.randrange(1000):03d}.{rng.randrange(100):02d}"
-    if rng.random() < 0.8:
-        plate = f"{area}-{rng.choice(PLATE_SERIES)}{rng.randint(1, 9)} {digits}"
-        kind, brand = "Xe máy", rng.choice(MOTORBIKE_BRANDS)
+def _vehicle(draw: Callable[[], float], adult_on: date, today: date) -> VehicleRecord:
+    area = _between(draw, 11, 99)
+    digits = f"{int(draw() * 1000):03d}.{int(draw() * 100):02d}"
+    if draw() < 0.8:
+        plate = f"{area}-{_pick(draw, PLATE_SERIES)}{_between(draw, 1, 9)} {digits}"
+        kind, brand = "Xe máy", _pick(draw, MOTORBIKE_BRANDS)
     else:
-        plate = f"{area}{rng.choice(PLATE_SERIES)}-{digits}"
-        kind, brand = "Ô tô con", rng.choice(CAR_BRANDS)
+        plate = f"{area}{_pick(draw, PLATE_SERIES)}-{digits}"
+        kind, brand = "Ô tô con", _pick(draw, CAR_BRANDS)
     return VehicleRecord(
         plate=plate,
         vehicle_type=kind,
         brand=brand,
-        registered_on=_day_between(rng, adult_on, today),
+        registered_on=_day_between(draw, adult_on, today),
     )
 
 
-def _education(rng: random.Random, born: date, today: date) -> list[EducationRecord]:
-    credentials = [
-        EducationRecord(
-            credential="Bằng tốt nghiệp trung học phổ thông",
-            institution=f"Trường THPT {rng.choice(_SCHOOL_NAMESAKES)}",
-            year=born.year + 18,
-        )
-    ]
-    graduated = born.year + rng.randint(22, 24)
-    if graduated <= today.year and rng.random() < 0.5:
-        credential, institution = rng.choice(UNIVERSITIES)
-        credentials.append(EducationRecord(credential, institution, graduated))
-    return credentials
+def _education(draw: Callable[[], float], born: date, today: date) -> tuple[EducationRecord, ...]:
+    school = EducationRecord(
+        credential="Bằng tốt nghiệp trung học phổ thông",
+        institution=f"Trường THPT {_pick(draw, _SCHOOL_NAMESAKES)}",
+        year=born.year + 18,
+    )
+    graduated = born.year + _between(draw, 22, 24)
+    if graduated <= today.year and draw() < 0.5:
+        credential, institution = _pick(draw, UNIVERSITIES)
+        return (school, EducationRecord(credential, institution, graduated))
+    return (school,)
 
 
-def _vaccinations(rng: random.Random, born: date, today: date) -> tuple[VaccinationRecord, ...]:
+def _vaccinations(
+    draw: Callable[[], float], born: date, today: date
+) -> tuple[VaccinationRecord, ...]:
     """COVID-19 doses of the 2021–2022 campaign, for those old enough at the time."""
-    first = date(2021, 7, 1) + timedelta(days=rng.randrange(120))
+    first = date(2021, 7, 1) + timedelta(days=int(draw() * 120))
     if born > first - timedelta(days=365 * 12) or first > today:
         return ()
-    vaccine = f"COVID-19 ({rng.choice(COVID_VACCINES)})"
-    doses = [VaccinationRecord(vaccine, 1, first)]
-    second = first + timedelta(weeks=rng.randint(4, 12))
-    if rng.random() < 0.9 and second <= today:
-        doses.append(VaccinationRecord(vaccine, 2, second))
-        third = second + timedelta(days=rng.randint(120, 240))
-        if rng.random() < 0.6 and third <= today:
-            doses.append(VaccinationRecord(vaccine, 3, third))
-    return tuple(doses)
+    vaccine = f"COVID-19 ({_pick(draw, COVID_VACCINES)})"
+    second = first + timedelta(weeks=_between(draw, 4, 12))
+    if draw() >= 0.9 or second > today:
+        return (VaccinationRecord(vaccine, 1, first),)
+    third = second + timedelta(days=_between(draw, 120, 240))
+    if draw() >= 0.6 or third > today:
+        return (VaccinationRecord(vaccine, 1, first), VaccinationRecord(vaccine, 2, second))
+    return (
+        VaccinationRecord(vaccine, 1, first),
+        VaccinationRecord(vaccine, 2, second),
+        VaccinationRecord(vaccine, 3, third),
+    )
 
 
 _SCHOOL_NAMESAKES: Final = (
@@ -370,8 +430,8 @@ def _cumulative(weighted: Sequence[tuple[str, float]]) -> tuple[list[str], list[
     return names, list(itertools.accumulate(weight for _, weight in weighted))
 
 
-def _day_between(rng: random.Random, first: date, last: date) -> date:
-    return first + timedelta(days=rng.randrange(max((last - first).days, 0) + 1))
+def _day_between(draw: Callable[[], float], first: date, last: date) -> date:
+    return date.fromordinal(first.toordinal() + int(draw() * (max((last - first).days, 0) + 1)))
 
 
 def _add_years(day: date, years: int) -> date:
@@ -381,6 +441,7 @@ def _add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
+@functools.cache  # bounded: the names come from fixed tables
 def _ascii(text: str) -> str:
     """Vietnamese text without its diacritics, as people write it in e-mail addresses."""
     decomposed = unicodedata.normalize("NFD", text.replace("Đ", "D").replace("đ", "d"))

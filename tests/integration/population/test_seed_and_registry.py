@@ -15,6 +15,7 @@ from idp.population.records import DrivingLicenseRecord, VehicleRecord, parse_re
 from idp.population.registry import (
     as_document,
     find_by_citizen_id,
+    insert_new,
     list_citizens,
     project_claims,
     record_of,
@@ -170,3 +171,36 @@ def test_upsert_refreshes_citizens_already_loaded_in_the_session(app_context: Fl
 
     assert citizen.given_name == "Mới"
     assert citizen.driving_licenses == []
+
+
+def test_insert_new_keeps_text_that_bulk_loading_treats_specially(app_context: Flask) -> None:
+    """COPY's text format gives meaning to backslashes, tabs and ``\\N`` (NULL): the rows must
+    come back as they were written, on every database."""
+    template = next(r for r in generate_records(14) if r.driving_licenses and r.health_insurance)
+    tricky = replace(
+        template,
+        street_address="Số 5\\N ngõ 7\\t, đường \\ Lê Lợi",
+        place_of_origin="Xã \\.",
+        phone=None,
+        email="a\\b@example.com",
+        driving_licenses=(replace(template.driving_licenses[0], expires_on=None),),
+    )
+    plain = next(generate_records(15))
+
+    insert_new([tricky, plain])
+    db.session.commit()
+    db.session.expire_all()
+
+    for record in (tricky, plain):
+        citizen = find_by_citizen_id(record.citizen_id)
+        assert citizen is not None
+        assert record_of(citizen) == record
+
+
+def test_seeded_citizens_keep_all_their_linked_records(app_context: Flask) -> None:
+    seed(60, 16, batch_size=25)
+
+    for record in itertools.islice(generate_records(16), 60):
+        citizen = find_by_citizen_id(record.citizen_id)
+        assert citizen is not None
+        assert record_of(citizen) == record

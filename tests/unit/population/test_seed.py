@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import random
+import tracemalloc
 from datetime import date
 
 import pytest
@@ -10,7 +12,7 @@ import pytest
 from idp.population.citizen_id import check_citizen_id
 from idp.population.provinces import PROVINCES
 from idp.population.records import CitizenRecord, parse_record, to_document
-from idp.population.seed import generate_records
+from idp.population.seed import PARTS, _Numbers, generate_records
 
 
 def first(count: int, seed: int) -> list[CitizenRecord]:
@@ -69,3 +71,32 @@ def test_a_mix_of_linked_records(sample: list[CitizenRecord]) -> None:
 def test_everyone_has_a_phone_or_an_email_to_activate_with(sample: list[CitizenRecord]) -> None:
     assert all(record.phone or record.email for record in sample)
     assert 0.8 < sum(record.phone is not None for record in sample) / len(sample) < 1
+
+
+def test_each_prefix_walks_all_its_million_numbers_once() -> None:
+    numbers = _Numbers(random.Random(5))
+    walked = [numbers.next("001084") for _ in range(PARTS)]
+
+    assert len(set(walked)) == PARTS
+    assert all(number is not None and number.startswith("001084") for number in walked)
+    assert numbers.next("001084") is None
+    assert numbers.next("079195") is not None
+
+
+def test_numbers_remember_prefixes_not_numbers() -> None:
+    """Memory stays flat however many citizens are generated: only the prefixes in use are
+    kept (some ten thousand at most), not the numbers issued."""
+    numbers = _Numbers(random.Random(6))
+    prefixes = [f"{province}{digit}{year:02d}" for province in ("001", "079") for digit in (0, 1)
+                for year in range(50)]  # fmt: skip
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        issued = sum(numbers.next(prefixes[n % len(prefixes)]) is not None for n in range(100_000))
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+
+    assert issued == 100_000
+    # 100,000 numbers kept in a set would take some 9 MB; 200 walks take a few dozen kB.
+    assert grown < 200_000
