@@ -32,6 +32,7 @@ IDP_PORT = 18080
 NODE_PORT = 18090
 NODE_FOLDER = Path(tempfile.gettempdir()) / "citizen-idp-bench-oidc-provider"
 PACED_FRACTION = 0.7
+PROFILE_DIR: Path | None = None  # set by --profile
 
 WRK_SCENARIOS = ("discovery", "jwks", "token", "refresh", "userinfo", "introspection")
 SCENARIOS = (*WRK_SCENARIOS, "signin")
@@ -58,6 +59,11 @@ class Row:
     @property
     def per_core(self) -> float:
         return self.rps / CORES
+
+    @property
+    def cpu_ms_each(self) -> float:
+        """Server CPU time per request (or sign-in): steadier than the rate on a busy machine."""
+        return self.cpu_cores * 1000 / self.rps if self.rps else math.nan
 
 
 def wrk(
@@ -91,10 +97,32 @@ def wrk(
         str(LUA / script),
         url,
     ]
+    profiler = None
+    if PROFILE_DIR is not None:
+        # py-spy samples every worker while wrk runs: `python -m bench.profile FILE` reads it.
+        profiler = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "py-spy"),
+                "record",
+                "--pid",
+                str(server_pid),
+                "--subprocesses",
+                "--duration",
+                str(max(1, round(duration))),
+                "--format",
+                "raw",
+                "--output",
+                str(PROFILE_DIR / f"{server}-{scenario}-{delay_ms:.0f}.txt"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
     with measure.Watch(server_pid) as usage:
         done = subprocess.run(
             command, env=environ, capture_output=True, text=True, timeout=duration + 60
         )
+    if profiler is not None:
+        profiler.wait(timeout=60)
     lines = [line for line in done.stdout.splitlines() if line.startswith("BENCH ")]
     if not lines:
         raise RuntimeError(f"wrk gave no summary:\n{done.stdout}\n{done.stderr}")
@@ -116,36 +144,53 @@ def wrk(
     )
 
 
-def paced_delay(connections: int, rate: float) -> float:
-    """wrk waits this long before each connection's next request; with the answer's own time
-    added, the connections together send at most ``rate`` requests a second."""
-    return connections * 1000 / rate
+def paced(connections: int, rate: float) -> tuple[int, float]:
+    """Connections and the pause (ms) wrk makes before each connection's next request, so
+    that together they send at most ``rate`` requests a second (less by the answers' own
+    time): as many connections as keep each one's pause at 100 ms or more, at most
+    ``connections``, so that a slow rate still fits many requests into a short run."""
+    count = max(1, min(connections, int(rate / 10)))
+    return count, count * 1000 / rate
 
 
-def argon2_bound(seconds: float) -> float:
-    """Password verifications a second with the provider's Argon2id parameters, on every core."""
+@dataclass(frozen=True, slots=True)
+class Argon2Bound:
+    per_second: float
+    """Verifications a second on every core at once, as measured (lower on a busy machine)."""
+    cpu_ms: float
+    """CPU time of one verification: the bound on an idle machine is CORES / this."""
+
+    @property
+    def idle_per_second(self) -> float:
+        return CORES * 1000 / self.cpu_ms
+
+
+def argon2_bound(seconds: float) -> Argon2Bound:
+    """Password verifications with the provider's Argon2id parameters, on every core."""
     with ProcessPoolExecutor(CORES) as pool:
-        counts = list(pool.map(_verify_for, [seconds] * CORES))
-    return sum(counts) / seconds
+        done = list(pool.map(_verify_for, [seconds] * CORES))
+    count = sum(n for n, _ in done)
+    return Argon2Bound(count / seconds, sum(cpu for _, cpu in done) * 1000 / count)
 
 
-def _verify_for(seconds: float) -> int:
+def _verify_for(seconds: float) -> tuple[int, float]:
     from idp.authn.password import HASHER
 
     stored = HASHER.hash(citizen_idp.PASSWORD)
     count = 0
+    cpu = time.process_time()
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         HASHER.verify(stored, citizen_idp.PASSWORD)
         count += 1
-    return count
+    return count, time.process_time() - cpu
 
 
-async def _prepare_flows(
+async def _real_sign_ins(
     base: str, portal: citizen_idp.Portal, accounts: signin.Accounts, count: int
 ) -> tuple[list[dict[str, Any]], tuple[str, str]]:
     """``count`` real sign-ins ending in a token response, and one ending in a code left
-    unredeemed (the model for the token scenario's codes)."""
+    unredeemed: the model for the codes and tokens the scenarios redeem."""
     results = signin.Results()
     async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
 
@@ -161,9 +206,7 @@ async def _prepare_flows(
                 account.last_step = step
                 accounts.give_back(account)
 
-        tokens = []
-        for start in range(0, count, 16):
-            tokens += await asyncio.gather(*(one(True) for _ in range(min(16, count - start))))
+        tokens = list(await asyncio.gather(*(one(True) for _ in range(count))))
         template = await one(False)
     return tokens, template
 
@@ -173,7 +216,7 @@ def _write(path: Path, lines: list[str]) -> Path:
     return path
 
 
-def run_citizen_idp(args: argparse.Namespace, work: Path) -> tuple[list[Row], float | None]:
+def run_citizen_idp(args: argparse.Namespace, work: Path) -> tuple[list[Row], Argon2Bound | None]:
     rows: list[Row] = []
     env = citizen_idp.environment(work / "instance", IDP_PORT, args.redis_db)
     started = time.monotonic()
@@ -183,20 +226,16 @@ def run_citizen_idp(args: argparse.Namespace, work: Path) -> tuple[list[Row], fl
     basic = "Basic " + _basic(portal.client_id, portal.client_secret)
     accounts = signin.Accounts(deque(signin.Account(c) for c in citizens))
     wrk_env = {"BENCH_BASIC": basic, "BENCH_REDIRECT_URI": REDIRECT_URI}
-    common = {
-        "connections": args.connections,
-        "threads": args.threads,
-        "server": "citizen-idp",
-    }
-    bound = None
+    bound: Argon2Bound | None = None
     with citizen_idp.serving(env, IDP_PORT, args.workers, work / "idp.log") as pid:
-        tokens, (template, verifier) = asyncio.run(
-            _prepare_flows(base, portal, accounts, args.connections * 2)
-        )
-        access = _write(work / "access.txt", [t["access_token"] for t in tokens])
+        signed_in, (template, verifier) = asyncio.run(_real_sign_ins(base, portal, accounts, 4))
+        assert all("refresh_token" in t for t in signed_in)
+        # Refresh families: a few per connection, since each rotation needs the last answer.
+        tokens = citizen_idp.mint_tokens(env, template, args.connections * 2)
+        access = _write(work / "access.txt", [t["access_token"] for t in signed_in + tokens])
         paths = {"discovery": "/.well-known/openid-configuration", "jwks": "/jwks.json"}
 
-        def one(scenario: str, duration: float, delay_ms: float = 0) -> Row:
+        def one(scenario: str, duration: float, delay_ms: float = 0, connections: int = 0) -> Row:
             script, extra = "bearer.lua", {"BENCH_FILE": str(access)}
             if scenario in paths:
                 script, extra = "get.lua", {"BENCH_PATH": paths[scenario]}
@@ -222,32 +261,28 @@ def run_citizen_idp(args: argparse.Namespace, work: Path) -> tuple[list[Row], fl
                 server_pid=pid,
                 scenario=scenario,
                 delay_ms=delay_ms,
-                **common,
+                connections=connections or args.connections,
+                threads=min(args.threads, connections or args.connections),
+                server="citizen-idp",
             )
 
         for scenario in args.scenario:
             if scenario == "signin":
                 rows += _signin_rows(args, base, portal, accounts, pid)
                 continue
-            if scenario == "refresh" and not tokens:
-                # Each run of the refresh scenario needs fresh families: its rotations used
-                # the last ones.
-                tokens += asyncio.run(_prepare_flows(base, portal, accounts, args.connections * 2))[
-                    0
-                ]
             best = one(scenario, args.duration)
             rows.append(best)
             _print_row(best)
             if scenario == "refresh":
-                tokens += asyncio.run(_prepare_flows(base, portal, accounts, args.connections * 2))[
-                    0
-                ]
-            rate = PACED_FRACTION * best.rps
-            paced = one(scenario, args.duration / 2, paced_delay(args.connections, rate))
-            paced.scenario = f"{scenario} @70%"
-            paced.note = f"paced at {paced.rps / max(best.rps, 1e-9):.0%} of max"
-            rows.append(paced)
-            _print_row(paced)
+                # The paced run needs fresh families: the first run's rotations used these.
+                tokens += citizen_idp.mint_tokens(env, template, args.connections * 2)
+            connections, delay_ms = paced(args.connections, PACED_FRACTION * best.rps)
+            paced_row = one(scenario, args.duration / 2, delay_ms, connections)
+            paced_row.scenario = f"{scenario} @70%"
+            share = paced_row.rps / max(best.rps, 1e-9)
+            paced_row.note = f"{connections} connections paced: {share:.0%} of max"
+            rows.append(paced_row)
+            _print_row(paced_row)
         if args.hold:
             # For a profiler: `py-spy top --pid <worker>` while loading it by hand.
             print(f"holding {base} (gunicorn {pid}) for {args.hold:.0f} s; work in {work}")
@@ -396,8 +431,8 @@ def run_oidc_provider(args: argparse.Namespace, work: Path) -> list[Row]:
 
 HEADER = (
     f"| server | scenario | per s | per core ({CORES}) | p50 ms | p95 ms | p99 ms | errors "
-    "| server CPU (cores) | server RSS MiB | load avg | note |\n"
-    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
+    "| server CPU (cores) | CPU ms each | server RSS MiB | load avg | note |\n"
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
 )
 
 
@@ -405,7 +440,8 @@ def _format(row: Row) -> str:
     return (
         f"| {row.server} | {row.scenario} | {row.rps:,.0f} | {row.per_core:,.0f} "
         f"| {row.p50_ms:.1f} | {row.p95_ms:.1f} | {row.p99_ms:.1f} | {row.errors} "
-        f"| {row.cpu_cores:.2f} | {row.rss_mib:.0f} | {row.load} | {row.note} |"
+        f"| {row.cpu_cores:.2f} | {row.cpu_ms_each:.2f} | {row.rss_mib:.0f} | {row.load} "
+        f"| {row.note} |"
     )
 
 
@@ -413,7 +449,7 @@ def _print_row(row: Row) -> None:
     print(_format(row), flush=True)
 
 
-def summary(rows: list[Row], bound: float | None) -> list[str]:
+def summary(rows: list[Row], bound: Argon2Bound | None) -> list[str]:
     """Ratios to node oidc-provider and to issue 8's targets."""
     ours = {r.scenario: r for r in rows if r.server == "citizen-idp"}
     node = {r.scenario: r for r in rows if r.server.startswith("oidc-provider")}
@@ -430,17 +466,22 @@ def summary(rows: list[Row], bound: float | None) -> list[str]:
                 f"the target of {target:,}/s"
             )
     for scenario, row in ours.items():
-        if scenario.endswith("@70%"):
+        if scenario.endswith("@70%") and row.requests:
             verdict = "meets" if row.p99_ms < 50 else "misses"
             lines.append(f"- {scenario}: p99 {row.p99_ms:.1f} ms ({verdict} < 50 ms)")
     if bound is not None:
         lines.append(
-            f"- Argon2id bound on this machine: {bound:.0f} verifications/s on {CORES} cores"
+            f"- Argon2id on this machine: {bound.per_second:.0f} verifications/s measured on "
+            f"{CORES} cores, {bound.cpu_ms:.1f} ms of CPU each, so {bound.idle_per_second:.0f}/s "
+            "when the cores are free"
         )
         if "signin" in ours:
-            share = ours["signin"].rps / bound
-            rate = ours["signin"].rps
-            lines.append(f"- whole sign-ins: {rate:.1f}/s = {share:.0%} of it (target ≥ 85 %)")
+            flows = ours["signin"]
+            lines.append(
+                f"- whole sign-ins: {flows.rps:.1f}/s = {flows.rps / bound.per_second:.0%} of the "
+                f"measured bound; the hash is {bound.cpu_ms / flows.cpu_ms_each:.0%} of a "
+                f"sign-in's server CPU ({flows.cpu_ms_each:.1f} ms; target ≥ 85 %)"
+            )
     return lines
 
 
@@ -463,6 +504,9 @@ def main() -> None:
     parser.add_argument("--redis-db", type=int, default=4)
     parser.add_argument("--json", type=Path, help="also write the rows here")
     parser.add_argument(
+        "--profile", type=Path, help="record py-spy profiles of citizen-idp's runs in this folder"
+    )
+    parser.add_argument(
         "--hold", type=float, default=0, help="keep citizen-idp up this long after (max 600 s)"
     )
     args = parser.parse_args()
@@ -470,6 +514,10 @@ def main() -> None:
     args.duration = min(args.duration, 60)
     args.signin_duration = min(args.signin_duration, 120)
     args.hold = min(args.hold, 600)
+    if args.profile:
+        global PROFILE_DIR
+        args.profile.mkdir(parents=True, exist_ok=True)
+        PROFILE_DIR = args.profile
     for tool in ("wrk", "node", "npm", "redis-cli", "createdb"):
         if shutil.which(tool) is None:
             sys.exit(f"{tool} is not installed (bench/README.md says how)")
@@ -484,7 +532,7 @@ def main() -> None:
     print(measure.machine(), flush=True)
     print(HEADER, flush=True)
     rows: list[Row] = []
-    bound = None
+    bound: Argon2Bound | None = None
     with tempfile.TemporaryDirectory(prefix="citizen-idp-bench-") as folder:
         work = Path(folder)
         if args.against in ("citizen-idp", "both"):
@@ -505,9 +553,8 @@ def main() -> None:
     print()
     print("\n".join(summary(rows, bound)))
     if args.json:
-        args.json.write_text(
-            json.dumps({"rows": [asdict(r) for r in rows], "argon2_per_s": bound}, indent=2)
-        )
+        argon2 = asdict(bound) if bound else None
+        args.json.write_text(json.dumps({"rows": [asdict(r) for r in rows], "argon2": argon2}))
 
 
 if __name__ == "__main__":

@@ -85,7 +85,7 @@ def prepare(env: dict[str, str], *, citizens: int) -> tuple[Portal, list[Citizen
     def done(what: str) -> None:
         print(f"  {what}: {time.monotonic() - started:.1f} s", flush=True)
 
-    _run("dropdb", "--if-exists", *POSTGRES, DATABASE, env=env)
+    _run("dropdb", "--if-exists", "--force", *POSTGRES, DATABASE, env=env)
     _run("createdb", *POSTGRES, DATABASE, env=env)
     _run("redis-cli", "-n", env["IDP_RATELIMIT_STORAGE_URI"].rsplit("/", 1)[1], "FLUSHDB", env=env)
     _run(IDP, "init", env=env)
@@ -215,3 +215,37 @@ def mint_codes(env: dict[str, str], template: str, count: int) -> list[str]:
         )
         db.session.commit()
     return codes
+
+
+def mint_tokens(env: dict[str, str], template: str, count: int) -> list[dict[str, Any]]:
+    """``count`` token responses with a refresh token, each of its own family: codes made as
+    ``mint_codes`` makes them, consumed, and exchanged by the provider's own
+    ``tokens.issue_for_code`` (the function the token endpoint calls), in one transaction."""
+    from sqlalchemy import select
+
+    from idp import clock, create_app
+    from idp.extensions import db
+    from idp.models import Account, AuthorizationCode
+    from idp.oidc.clients import find_client
+    from idp.oidc.tokens import digest, issue_for_code
+
+    codes = mint_codes(env, template, count)
+    app = create_app(env)
+    with app.app_context():
+        rows = list(
+            db.session.scalars(
+                select(AuthorizationCode).where(
+                    AuthorizationCode.code_hash.in_([digest(code) for code in codes])
+                )
+            )
+        )
+        account = db.session.get(Account, rows[0].account_id)
+        client = find_client(rows[0].client_id)
+        assert account is not None
+        assert client is not None
+        issued = []
+        for row in rows:
+            row.consumed_at = clock.now()
+            issued.append(issue_for_code(row, account, client, offline=True))
+        db.session.commit()
+    return issued

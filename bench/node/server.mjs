@@ -18,6 +18,7 @@ if (cluster.isPrimary) {
   const issuer = `http://127.0.0.1:${port}`;
   const provider = new Provider(issuer, {
     jwks: { keys: [JSON.parse(process.env.BENCH_KEY)] },
+    scopes: ["openid", "offline_access", "api"],
     clients: [
       {
         client_id: process.env.BENCH_CLIENT_ID,
