@@ -97,26 +97,7 @@ def wrk(
         str(LUA / script),
         url,
     ]
-    profiler = None
-    if PROFILE_DIR is not None:
-        # py-spy samples every worker while wrk runs: `python -m bench.profile FILE` reads it.
-        profiler = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "py-spy"),
-                "record",
-                "--pid",
-                str(server_pid),
-                "--subprocesses",
-                "--duration",
-                str(max(1, round(duration))),
-                "--format",
-                "raw",
-                "--output",
-                str(PROFILE_DIR / f"{server}-{scenario}-{delay_ms:.0f}.txt"),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+    profiler = _profiler(server_pid, f"{server}-{scenario}-{delay_ms:.0f}", duration)
     with measure.Watch(server_pid) as usage:
         done = subprocess.run(
             command, env=environ, capture_output=True, text=True, timeout=duration + 60
@@ -141,6 +122,30 @@ def wrk(
         cpu_cores=usage.cpu_seconds / seconds,
         rss_mib=usage.peak_rss / 2**20,
         load=f"{usage.load_start:.1f}→{usage.load_end:.1f}",
+    )
+
+
+def _profiler(pid: int, name: str, duration: float) -> subprocess.Popen[bytes] | None:
+    """With --profile, py-spy samples every worker of ``pid`` for ``duration``; `python -m
+    bench.profile FILE` reads what it writes."""
+    if PROFILE_DIR is None:
+        return None
+    return subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "py-spy"),
+            "record",
+            "--pid",
+            str(pid),
+            "--subprocesses",
+            "--duration",
+            str(max(1, round(duration))),
+            "--format",
+            "raw",
+            "--output",
+            str(PROFILE_DIR / f"{name}.txt"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 
@@ -318,6 +323,7 @@ def _signin_rows(
         if rate == "paced":
             assert best is not None
             rate = PACED_FRACTION * best.rps
+        profiler = _profiler(pid, f"citizen-idp-{label.replace(' ', '')}", duration)
         with measure.Watch(pid) as usage:
             started = time.monotonic()
             results = asyncio.run(
@@ -331,6 +337,8 @@ def _signin_rows(
                 )
             )
             elapsed = time.monotonic() - started
+        if profiler is not None:
+            profiler.wait(timeout=60)
         latencies = sorted(results.latencies) or [math.nan]
         row = Row(
             server="citizen-idp",
