@@ -506,7 +506,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--workers", type=int, default=2, help="server workers, both servers")
-    parser.add_argument("--citizens", type=int, default=400, help="accounts to create")
+    parser.add_argument("--citizens", type=int, default=600, help="accounts to create")
     parser.add_argument("--citizens-at-once", type=int, default=16, help="virtual citizens")
     parser.add_argument("--codes", type=int, default=20000, help="codes made per token run")
     parser.add_argument("--redis-db", type=int, default=4)

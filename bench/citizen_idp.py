@@ -71,7 +71,7 @@ def environment(instance: Path, port: int, redis_db: int) -> dict[str, str]:
 
 def _run(*command: str, env: dict[str, str], stdin: str | None = None) -> str:
     done = subprocess.run(
-        command, env=env, input=stdin, capture_output=True, text=True, check=False
+        command, env=env, input=stdin, capture_output=True, text=True, check=False, timeout=600
     )
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(command[:4])} failed:\n{done.stdout}\n{done.stderr}")
