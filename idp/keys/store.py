@@ -158,6 +158,9 @@ def key_statuses() -> list[KeyStatus]:
     return lifecycle(_key_rows(), now=clock.now(), token_lifetime=token_lifetime())
 
 
+_KEY_ROWS = "_idp_signing_keys"  # the attribute of flask.g holding this request's copies
+
+
 def _key_rows() -> list[SigningKey]:
     """Every key row, oldest first, read once per request (or command): a token exchange asks
     for the signing key three times (access token, ID-token header, ID-token key set). The
@@ -173,9 +176,6 @@ def _key_rows() -> list[SigningKey]:
         rows = [SigningKey(**row._asdict()) for row in result]
         setattr(g, _KEY_ROWS, rows)
     return rows
-
-
-_KEY_ROWS = "_idp_signing_keys"
 
 
 def _forget_key_rows() -> None:
