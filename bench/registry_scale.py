@@ -127,7 +127,7 @@ def free_port() -> int:
 def served(provider: Provider, instance: str) -> Iterator[None]:
     command = gunicorn_command("idp.wsgi:app", "127.0.0.1", urlsplit(provider.issuer).port or 0, 1)
     env = {**os.environ, **environ(provider, instance)}
-    process = subprocess.Popen(  # noqa: S603 - our own gunicorn command line
+    process = subprocess.Popen(
         command,
         env=env,
         stdout=subprocess.DEVNULL,  # the access log; errors go to stderr

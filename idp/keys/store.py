@@ -23,7 +23,7 @@ from functools import lru_cache
 from itertools import groupby
 from typing import Any
 
-from flask import current_app
+from flask import current_app, g
 from joserfc.jwk import ECKey, Key, KeySet, OKPKey, RSAKey, import_key
 from sqlalchemy import delete, select
 
@@ -134,6 +134,7 @@ def create_key(alg: str, *, activates_at: datetime | None = None) -> SigningKey:
     )
     db.session.add(row)
     db.session.commit()
+    _forget_key_rows()
     return row
 
 
@@ -154,13 +155,36 @@ def rotate(alg: str) -> SigningKey:
 
 def key_statuses() -> list[KeyStatus]:
     """Every key with its state now, oldest first."""
-    rows = db.session.scalars(select(SigningKey).order_by(SigningKey.created_at, SigningKey.kid))
-    return lifecycle(rows, now=clock.now(), token_lifetime=token_lifetime())
+    return lifecycle(_key_rows(), now=clock.now(), token_lifetime=token_lifetime())
+
+
+_KEY_ROWS = "_idp_signing_keys"  # the attribute of flask.g holding this request's copies
+
+
+def _key_rows() -> list[SigningKey]:
+    """Every key row, oldest first, read once per request (or command): a token exchange asks
+    for the signing key three times (access token, ID-token header, ID-token key set). The
+    copies are detached, so a commit in between does not expire and reload them. A rotation by
+    another process shows from the next request on; in this process, ``create_key`` and
+    ``prune`` forget the copies at once."""
+    rows: list[SigningKey] | None = g.get(_KEY_ROWS)
+    if rows is None:
+        columns = SigningKey.__table__.columns
+        result = db.session.execute(
+            select(*columns).order_by(SigningKey.created_at, SigningKey.kid)
+        )
+        rows = [SigningKey(**row._asdict()) for row in result]
+        setattr(g, _KEY_ROWS, rows)
+    return rows
+
+
+def _forget_key_rows() -> None:
+    g.pop(_KEY_ROWS, None)
 
 
 def active_key(alg: str) -> tuple[str, Key]:
     """The key that signs for ``alg`` now, as (kid, private key)."""
-    rows = db.session.scalars(select(SigningKey).where(SigningKey.alg == alg))
+    rows = [row for row in _key_rows() if row.alg == alg]
     statuses = lifecycle(rows, now=clock.now(), token_lifetime=token_lifetime())
     active = [s.key for s in statuses if s.state is KeyState.ACTIVE]
     if not active:
@@ -201,4 +225,5 @@ def prune() -> list[SigningKey]:
             delete(SigningKey).where(SigningKey.kid.in_([key.kid for key in expired]))
         )
         db.session.commit()
+        _forget_key_rows()
     return expired

@@ -31,22 +31,22 @@ class Citizen(Base):
     updated_at: Mapped[datetime]
 
     health_insurance: Mapped[HealthInsurance | None] = relationship(
-        back_populates="citizen", cascade="all, delete-orphan", lazy="selectin"
+        back_populates="citizen", cascade="all, delete-orphan"
     )
     social_insurance: Mapped[SocialInsurance | None] = relationship(
-        back_populates="citizen", cascade="all, delete-orphan", lazy="selectin"
+        back_populates="citizen", cascade="all, delete-orphan"
     )
     driving_licenses: Mapped[list[DrivingLicense]] = relationship(
-        back_populates="citizen", cascade="all, delete-orphan", lazy="selectin"
+        back_populates="citizen", cascade="all, delete-orphan"
     )
     vehicles: Mapped[list[Vehicle]] = relationship(
-        back_populates="citizen", cascade="all, delete-orphan", lazy="selectin"
+        back_populates="citizen", cascade="all, delete-orphan"
     )
     education: Mapped[list[EducationCredential]] = relationship(
-        back_populates="citizen", cascade="all, delete-orphan", lazy="selectin"
+        back_populates="citizen", cascade="all, delete-orphan"
     )
     vaccinations: Mapped[list[Vaccination]] = relationship(
-        back_populates="citizen", cascade="all, delete-orphan", lazy="selectin"
+        back_populates="citizen", cascade="all, delete-orphan"
     )
 
     @property

@@ -17,7 +17,7 @@ from authlib.oauth2.rfc6749.grants import RefreshTokenGrant
 from idp.extensions import db
 from idp.models import Account, RefreshToken
 from idp.oidc.clients import AUTH_METHODS, OAuthClient
-from idp.oidc.tokens import consume_refresh_token, issue_for_refresh
+from idp.oidc.tokens import commit_keeping_loaded, consume_refresh_token, issue_for_refresh
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +76,7 @@ class RefreshGrant(RefreshTokenGrant):
 
     def save_token(self, token: dict[str, Any]) -> None:
         """Commit the tokens ``generate_token`` added, with the consumption of the old one."""
-        db.session.commit()
+        commit_keeping_loaded()
 
     def revoke_old_credential(self, refresh_token: IssuedRefreshToken) -> None:
         """Nothing left to do: the token was consumed when it was authenticated."""

@@ -47,7 +47,14 @@ from idp.oidc.clients import AUTH_METHODS, OAuthClient, find_client
 from idp.oidc.refresh import IssuedRefreshToken, RefreshGrant
 from idp.oidc.subject import subject_for
 from idp.oidc.token_endpoints import Introspection, Revocation
-from idp.oidc.tokens import OFFLINE_ACCESS, digest, find_access_token, issue_for_code, revoke_family
+from idp.oidc.tokens import (
+    OFFLINE_ACCESS,
+    commit_keeping_loaded,
+    digest,
+    find_access_token,
+    issue_for_code,
+    revoke_family,
+)
 from idp.population.registry import project_claims
 
 
@@ -209,7 +216,7 @@ class CodeGrant(AuthorizationCodeGrant):
             .values(consumed_at=now)
             .returning(AuthorizationCode.id)
         ).scalar()
-        db.session.commit()
+        commit_keeping_loaded()
         if consumed is None:
             _revoke_if_replayed(code_hash, client.get_client_id(), now)
             return None
@@ -241,7 +248,7 @@ class CodeGrant(AuthorizationCodeGrant):
 
     def save_token(self, token: dict[str, Any]) -> None:
         """Commit the tokens ``generate_token`` added."""
-        db.session.commit()
+        commit_keeping_loaded()
 
 
 def _revoke_if_replayed(code_hash: str, client_id: str, now: datetime) -> None:

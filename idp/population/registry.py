@@ -25,6 +25,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.orm import selectinload
 
 from idp import clock
 from idp.extensions import db
@@ -68,6 +69,19 @@ class UpsertCounts:
 # --- reading ------------------------------------------------------------------------------------
 
 
+# A citizen's linked records load when a claim needs them (an account is loaded with its
+# citizen on every sign-in, token and userinfo, and most of these release no record); a page of
+# citizens loads them in one query per kind.
+WITH_RECORDS = (
+    selectinload(Citizen.health_insurance),
+    selectinload(Citizen.social_insurance),
+    selectinload(Citizen.driving_licenses),
+    selectinload(Citizen.vehicles),
+    selectinload(Citizen.education),
+    selectinload(Citizen.vaccinations),
+)
+
+
 def find_by_citizen_id(number: str) -> Citizen | None:
     return db.session.scalar(select(Citizen).where(Citizen.citizen_id == number))
 
@@ -75,7 +89,7 @@ def find_by_citizen_id(number: str) -> Citizen | None:
 def list_citizens(limit: int, *, after: str | None = None) -> list[Citizen]:
     """Up to ``limit`` citizens in order of number, starting after the number ``after`` (paging
     by key, so that a page far into a large registry costs no more than the first)."""
-    query = select(Citizen).order_by(Citizen.citizen_id).limit(limit)
+    query = select(Citizen).order_by(Citizen.citizen_id).limit(limit).options(*WITH_RECORDS)
     if after is not None:
         query = query.where(Citizen.citizen_id > after)
     return list(db.session.scalars(query))
