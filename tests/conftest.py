@@ -17,6 +17,7 @@ from idp import create_app
 from idp.authn import throttle
 from idp.database import upgrade_to_latest
 from idp.extensions import db
+from idp.keys import store
 
 POSTGRES_URL = os.environ.get("IDP_TEST_DATABASE_URL")
 BACKENDS = ["sqlite", "postgresql"]
@@ -69,6 +70,7 @@ def _empty_tables(request: pytest.FixtureRequest) -> Iterator[None]:
     application: Flask = request.getfixturevalue("app")
     with application.app_context():
         throttle.reset()
+        store.forget_key_rows()
         db.session.remove()
         with db.engine.begin() as connection:
             for table in reversed(db.metadata.sorted_tables):

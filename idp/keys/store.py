@@ -15,6 +15,7 @@ expired (OIDC Core §10.1.1: the JWKS retains recently decommissioned signing ke
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -134,7 +135,7 @@ def create_key(alg: str, *, activates_at: datetime | None = None) -> SigningKey:
     )
     db.session.add(row)
     db.session.commit()
-    _forget_key_rows()
+    forget_key_rows()
     return row
 
 
@@ -159,27 +160,39 @@ def key_statuses() -> list[KeyStatus]:
 
 
 _KEY_ROWS = "_idp_signing_keys"  # the attribute of flask.g holding this request's copies
+_SHARED_ROWS = "idp.signing_keys"  # app.extensions: (read at, rows), shared by a worker's threads
+# How long a worker reuses the key rows it read, in seconds. A rotation by another process shows
+# in this worker's JWKS and signatures within this time: the contract is 5 seconds
+# (docs/operations.md, tests/e2e/test_many_hosts.py); in this process, at once.
+KEY_ROWS_REUSE = 2.0
 
 
 def _key_rows() -> list[SigningKey]:
-    """Every key row, oldest first, read once per request (or command): a token exchange asks
-    for the signing key three times (access token, ID-token header, ID-token key set). The
-    copies are detached, so a commit in between does not expire and reload them. A rotation by
-    another process shows from the next request on; in this process, ``create_key`` and
-    ``prune`` forget the copies at once."""
+    """Every key row, oldest first. A request (or command) keeps the copies it first took, so
+    the three uses in a token exchange (access token, ID-token header, ID-token key set) agree;
+    the worker reads them again at most every ``KEY_ROWS_REUSE`` seconds, so the JWKS and the
+    token endpoint do not query the keys on every request. The copies are detached, so a commit
+    does not expire and reload them; ``create_key`` and ``prune`` forget them at once."""
     rows: list[SigningKey] | None = g.get(_KEY_ROWS)
     if rows is None:
-        columns = SigningKey.__table__.columns
-        result = db.session.execute(
-            select(*columns).order_by(SigningKey.created_at, SigningKey.kid)
-        )
-        rows = [SigningKey(**row._asdict()) for row in result]
+        shared: tuple[float, list[SigningKey]] | None = current_app.extensions.get(_SHARED_ROWS)
+        if shared is None or time.monotonic() - shared[0] > KEY_ROWS_REUSE:
+            read_at = time.monotonic()
+            columns = SigningKey.__table__.columns
+            result = db.session.execute(
+                select(*columns).order_by(SigningKey.created_at, SigningKey.kid)
+            )
+            shared = (read_at, [SigningKey(**row._asdict()) for row in result])
+            current_app.extensions[_SHARED_ROWS] = shared
+        rows = shared[1]
         setattr(g, _KEY_ROWS, rows)
     return rows
 
 
-def _forget_key_rows() -> None:
+def forget_key_rows() -> None:
+    """Read the key rows again on next use (after a change to them in this process)."""
     g.pop(_KEY_ROWS, None)
+    current_app.extensions.pop(_SHARED_ROWS, None)
 
 
 def active_key(alg: str) -> tuple[str, Key]:
@@ -225,5 +238,5 @@ def prune() -> list[SigningKey]:
             delete(SigningKey).where(SigningKey.kid.in_([key.kid for key in expired]))
         )
         db.session.commit()
-        _forget_key_rows()
+        forget_key_rows()
     return expired

@@ -24,6 +24,7 @@ from idp import clock, create_app
 from idp.cli import main
 from idp.database import MIGRATIONS_DIR
 from idp.extensions import db
+from idp.keys import store
 from idp.keys.store import SUPPORTED_ALGS, ensure_keys, rotate
 from idp.models import SigningKey
 from tests.conftest import environ_for
@@ -134,7 +135,9 @@ def test_rotation_publishes_before_signing_and_unpublishes_after_the_tokens_expi
         old_kid = header_of(signed_id_token(flow))["kid"]
 
         # Another process (here another app on the same database) rotates: every worker's
-        # JWKS shows the new key at once, though it does not sign yet.
+        # JWKS shows the new key once its copy of the key rows is older than KEY_ROWS_REUSE
+        # (here at once), though it does not sign yet.
+        monkeypatch.setattr(store, "KEY_ROWS_REUSE", 0.0)
         other = create_app({**environ, "IDP_KEY_PUBLISH_LEAD_TIME": str(LEAD_TIME)})
         with other.app_context():
             new_kid = rotate("ES256").kid
@@ -203,7 +206,8 @@ def test_keys_rotate_and_list_show_the_pending_key(
     assert sorted(k["alg"] for k in keys.values() if k["state"] == "active") == sorted(
         SUPPORTED_ALGS
     )
-    code, output = run(app, "keys", "list")
+    with clock.frozen(START):  # states are computed at a time, so not at the run's own
+        code, output = run(app, "keys", "list")
     assert code == 0
     assert "pending" in output
     assert "signs from 2026-11-27 10:00 UTC" in output
