@@ -11,9 +11,10 @@ from flask import Flask
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
+from idp import clock
 from idp.keys.store import ensure_keys
 from tests.factories import PASSWORD, make_account, make_citizen
-from tests.integration.conftest import Flow, form_fields, query
+from tests.integration.conftest import START, Flow, form_fields, query
 
 OTHER = "079185004321"
 
@@ -246,5 +247,6 @@ def test_id_token_carries_sid(flow: Flow) -> None:
 
 @pytest.fixture(autouse=True)
 def _keys(app: Flask) -> None:
-    with app.app_context():
+    # Made at the flows' time, so they sign from the start whatever the hour of the run.
+    with clock.frozen(START), app.app_context():
         ensure_keys()
